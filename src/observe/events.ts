@@ -1,0 +1,150 @@
+/**
+ * One typed stream of what the services did. Services emit; the logger, metrics and the per-client
+ * timeline subscribe. Services never format log lines for these events themselves.
+ */
+
+export type DhcpMessageName =
+  | "DISCOVER"
+  | "OFFER"
+  | "REQUEST"
+  | "DECLINE"
+  | "ACK"
+  | "NAK"
+  | "RELEASE"
+  | "INFORM";
+
+export interface DhcpMessageEvent {
+  readonly type: "dhcp.message";
+  readonly at: number;
+  /** Client hardware address, lowercase colon form. */
+  readonly mac: string;
+  readonly clientId?: string;
+  readonly message: DhcpMessageName;
+  readonly vendorClass?: string;
+  /** Option 55, in the client's order. */
+  readonly requested?: readonly number[];
+  /** Address asked for (option 50 or ciaddr). */
+  readonly requestedAddress?: string;
+  readonly interface?: string;
+  readonly relay?: string;
+  /** What we answered, or null for silence, with the reason. */
+  readonly reply: DhcpMessageName | null;
+  readonly replyReason?: string;
+  readonly address?: string;
+  /** Option codes in our reply, in order. */
+  readonly replyOptions?: readonly number[];
+  readonly subnet?: string;
+}
+
+export interface DhcpLeaseEvent {
+  readonly type: "dhcp.lease";
+  readonly at: number;
+  readonly action: "commit" | "release" | "expire" | "decline";
+  readonly mac: string;
+  readonly address: string;
+  readonly expiresAt?: number;
+}
+
+export interface DhcpPoolExhaustedEvent {
+  readonly type: "dhcp.pool-exhausted";
+  readonly at: number;
+  readonly subnet: string;
+  readonly mac: string;
+}
+
+export type DnsAnswerSource = "authority" | "cache" | "forward" | "refused" | "error";
+
+export interface DnsQueryEvent {
+  readonly type: "dns.query";
+  readonly at: number;
+  readonly client: string;
+  readonly transport: "udp" | "tcp";
+  /** Lowercase, no trailing dot. */
+  readonly name: string;
+  /** Type mnemonic (A, SRV, …) or TYPEnnn. */
+  readonly qtype: string;
+  /** RCODE mnemonic: NOERROR, NXDOMAIN, SERVFAIL, REFUSED, FORMERR, NOTIMP, BADVERS. */
+  readonly rcode: string;
+  readonly source: DnsAnswerSource;
+  readonly answers: number;
+  readonly truncated: boolean;
+}
+
+export interface DnsRateLimitedEvent {
+  readonly type: "dns.rate-limited";
+  readonly at: number;
+  readonly client: string;
+  readonly action: "drop" | "slip";
+}
+
+export interface NtpRequestEvent {
+  readonly type: "ntp.request";
+  readonly at: number;
+  readonly client: string;
+  readonly version: number;
+  readonly outcome: "reply" | "kod" | "rate-limited" | "denied";
+  readonly stratum?: number;
+  readonly leap?: number;
+}
+
+export interface ServiceErrorEvent {
+  readonly type: "service.error";
+  readonly at: number;
+  readonly service: "dhcp" | "dns" | "ntp" | "control" | "appliance";
+  readonly message: string;
+  readonly detail?: string;
+}
+
+export interface ServiceStateEvent {
+  readonly type: "service.state";
+  readonly at: number;
+  readonly service: "dhcp" | "dns" | "ntp" | "control" | "appliance";
+  readonly state: "listening" | "stopped" | "reloaded" | "reload-failed";
+  readonly detail?: string;
+}
+
+export type SitebootEvent =
+  | DhcpMessageEvent
+  | DhcpLeaseEvent
+  | DhcpPoolExhaustedEvent
+  | DnsQueryEvent
+  | DnsRateLimitedEvent
+  | NtpRequestEvent
+  | ServiceErrorEvent
+  | ServiceStateEvent;
+
+export interface EventSink {
+  emit(event: SitebootEvent): void;
+}
+
+export type EventListener = (event: SitebootEvent) => void;
+
+/** Fan-out to subscribers. A throwing subscriber never breaks a service or the other subscribers. */
+export class EventBus implements EventSink {
+  readonly #listeners = new Set<EventListener>();
+
+  subscribe(listener: EventListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  emit(event: SitebootEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A broken subscriber must not take a service down; the logger subscriber reports its own failures.
+      }
+    }
+  }
+}
+
+/** For tests and tools: keeps every event. */
+export class RecordingSink implements EventSink {
+  readonly events: SitebootEvent[] = [];
+  emit(event: SitebootEvent): void {
+    this.events.push(event);
+  }
+}
+
+export const NO_EVENTS: EventSink = { emit() {} };
