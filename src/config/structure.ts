@@ -1,0 +1,122 @@
+import type { z } from "zod";
+import type { Diagnostic, PathSegment } from "./diagnostics.js";
+import { type SiteFile, siteFileSchema } from "./schema.js";
+import { didYouMean } from "./suggest.js";
+import type { YamlSource } from "./yaml-source.js";
+
+/** Checks the document's shape with the zod schema and turns every issue into a positioned diagnostic. */
+export function checkStructure(
+  source: YamlSource,
+  raw: unknown,
+): { data: SiteFile; diagnostics: Diagnostic[] } | { data?: undefined; diagnostics: Diagnostic[] } {
+  const result = siteFileSchema.safeParse(raw ?? {});
+  if (result.success) return { data: result.data, diagnostics: [] };
+  const diagnostics: Diagnostic[] = [];
+  for (const issue of result.error.issues) {
+    const path = issue.path.filter((p): p is PathSegment => typeof p !== "symbol");
+    if (issue.code === "unrecognized_keys") {
+      const known = knownKeys(path);
+      for (const key of issue.keys) {
+        diagnostics.push(
+          source.diagnostic("error", [...path, key], `unknown key "${key}"${didYouMean(key, known)}`, {
+            key: true,
+          }),
+        );
+      }
+      continue;
+    }
+    diagnostics.push(source.diagnostic("error", path, describeIssue(issue, source, path)));
+  }
+  return { diagnostics };
+}
+
+function describeIssue(issue: z.core.$ZodIssue, source: YamlSource, path: PathSegment[]): string {
+  if (issue.code === "invalid_type") {
+    const present = source.document.hasIn(path);
+    if (!present) return `is required (expected ${article(issue.expected)})`;
+    if (issue.message.startsWith("Invalid input")) {
+      return `expected ${article(issue.expected)}, got ${describeValue(source.document.getIn(path))}`;
+    }
+  }
+  if (issue.code === "invalid_value" && issue.message.startsWith("Invalid option")) {
+    return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+  }
+  if (issue.code === "too_small" && issue.origin === "string") return "must not be empty";
+  return issue.message.replace(/^Invalid input: /, "");
+}
+
+function article(expected: string): string {
+  const words: Record<string, string> = {
+    string: "a string",
+    number: "a number",
+    boolean: "true or false",
+    object: "a mapping (key: value)",
+    array: "a list",
+    int: "a whole number",
+  };
+  return words[expected] ?? expected;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return "nothing";
+  if (typeof value === "object" && value !== null && "items" in value) return "a list or mapping";
+  const scalar =
+    typeof value === "object" && value !== null && "value" in value
+      ? (value as { value: unknown }).value
+      : value;
+  return JSON.stringify(scalar) ?? String(scalar);
+}
+
+/** Keys the schema allows at a path, for "did you mean" hints. */
+function knownKeys(path: readonly PathSegment[]): string[] {
+  let schema: unknown = siteFileSchema;
+  for (const segment of path) {
+    schema = child(unwrap(schema), segment);
+    if (schema === undefined) return [];
+  }
+  const shape = objectShape(unwrap(schema));
+  return shape ? Object.keys(shape) : [];
+}
+
+interface Def {
+  type?: string;
+  innerType?: unknown;
+  element?: unknown;
+  valueType?: unknown;
+  shape?: Record<string, unknown>;
+  options?: unknown[];
+}
+
+function def(schema: unknown): Def {
+  return ((schema as { _zod?: { def?: Def } })?._zod?.def ?? {}) as Def;
+}
+
+function unwrap(schema: unknown): unknown {
+  let current = schema;
+  for (let i = 0; i < 10; i++) {
+    const d = def(current);
+    if (d.innerType === undefined) return current;
+    current = d.innerType;
+  }
+  return current;
+}
+
+function objectShape(schema: unknown): Record<string, unknown> | undefined {
+  const d = def(schema);
+  if (d.type === "object") return d.shape;
+  if (d.type === "union") {
+    // For unions of objects, offer every alternative's keys.
+    const merged: Record<string, unknown> = {};
+    for (const option of d.options ?? []) Object.assign(merged, objectShape(unwrap(option)) ?? {});
+    return merged;
+  }
+  return undefined;
+}
+
+function child(schema: unknown, segment: PathSegment): unknown {
+  const d = def(schema);
+  if (d.type === "array") return d.element;
+  if (d.type === "record") return d.valueType;
+  const shape = objectShape(schema);
+  return shape?.[String(segment)];
+}
