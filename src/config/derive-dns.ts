@@ -1,4 +1,4 @@
-import type { Diagnostic, PathSegment } from "./diagnostics.js";
+import { type Diagnostic, formatPath, type PathSegment } from "./diagnostics.js";
 import { isInZone, normalizeName } from "./dns-names.js";
 import { cidrContains, parseIpv4 } from "./ipv4.js";
 import { parseRecordLine } from "./records.js";
@@ -25,6 +25,13 @@ interface ZoneDraft {
 }
 
 const SOA_TIMERS = { refresh: 3600, retry: 600, expire: 86400 };
+
+/** Where each record written in the file stands (dns.zones.<zone>[i]), for later diagnostics. */
+const recordPaths = new WeakMap<ResourceRecord, string>();
+
+function pathOf(record: ResourceRecord, origin: string): string {
+  return recordPaths.get(record) ?? `dns.zones.${origin}`;
+}
 
 /**
  * Builds every zone of the Site from the record lines: parses and places each record, adds SOA and
@@ -87,7 +94,9 @@ export function deriveZones(
         );
         return;
       }
-      draft.records.push({ name, ttl: ttl ?? input.defaultTtl, data, source: source.at(path) });
+      const record = { name, ttl: ttl ?? input.defaultTtl, data, source: source.at(path) };
+      recordPaths.set(record, formatPath(path));
+      draft.records.push(record);
     });
   }
 
@@ -113,7 +122,7 @@ function completeApex(
     diagnostics.push({
       severity: "error",
       ...position(extra.source, source),
-      path: `dns.zones.${draft.origin}`,
+      path: pathOf(extra, draft.origin),
       message: "a zone has exactly one SOA record",
     });
   }
@@ -220,7 +229,7 @@ function checkZone(draft: ZoneDraft, source: YamlSource, diagnostics: Diagnostic
       diagnostics.push({
         severity: "warning",
         ...position(record.source, source),
-        path: `dns.zones.${draft.origin}`,
+        path: pathOf(record, draft.origin),
         message: `duplicate ${record.data.type} record for ${record.name}; served once`,
       });
       continue;
@@ -241,7 +250,7 @@ function checkZone(draft: ZoneDraft, source: YamlSource, diagnostics: Diagnostic
       diagnostics.push({
         severity: "error",
         ...position(culprit.source, source),
-        path: `dns.zones.${draft.origin}`,
+        path: pathOf(culprit, draft.origin),
         message: `${name} has a CNAME beside other data (${others}); a CNAME must be the name's only record`,
       });
     }
@@ -285,7 +294,7 @@ function checkTargets(
         diagnostics.push({
           severity: "warning",
           ...position(record.source, source),
-          path: `dns.zones.${zone.origin}`,
+          path: pathOf(record, zone.origin),
           message: `${record.data.type} target resolves nowhere: ${problem}`,
         });
       }

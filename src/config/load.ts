@@ -3,13 +3,13 @@ import { resolve } from "node:path";
 import ipaddr from "ipaddr.js";
 import { cidrsOf, deriveDhcp } from "./derive-dhcp.js";
 import { deriveZones } from "./derive-dns.js";
-import { byPosition, type Diagnostic, type PathSegment } from "./diagnostics.js";
+import { byPosition, type Diagnostic, formatPath, type PathSegment } from "./diagnostics.js";
 import { normalizeName } from "./dns-names.js";
 import { parseDuration } from "./durations.js";
 import { LOOPBACK, parseCidr, parseIpv4 } from "./ipv4.js";
 import type { SiteFile } from "./schema.js";
 import type { Cidr, NtpStratumMode, Site, Upstream } from "./site.js";
-import { checkStructure } from "./structure.js";
+import { checkStructure, withoutPaths } from "./structure.js";
 import { YamlSource } from "./yaml-source.js";
 
 export type LoadResult =
@@ -31,8 +31,24 @@ export function parseSite(text: string, file: string, options: ParseOptions = {}
   const syntax = source.syntaxDiagnostics();
   if (syntax.some((d) => d.severity === "error")) return finish(syntax);
 
-  const structure = checkStructure(source, source.toJS());
-  if (!structure.data) return finish([...syntax, ...structure.diagnostics]);
+  const raw = source.toJS();
+  const structure = checkStructure(source, raw);
+  if (!structure.data) {
+    // Check the meaning of everything that did have the right shape, so all problems show at once;
+    // drop what follows from the values already reported.
+    const again = checkStructure(source, withoutPaths(raw, structure.failed));
+    const related = structure.failed.map((p) => formatPath(p));
+    const meaning: Diagnostic[] = [];
+    if (again.data) derive(source, again.data, meaning, options.serial ?? 1);
+    const independent = meaning.filter(
+      (d) =>
+        !related.some(
+          (p) =>
+            d.path === p || d.path.startsWith(`${p}.`) || d.path.startsWith(`${p}[`) || p.startsWith(d.path),
+        ),
+    );
+    return finish([...syntax, ...structure.diagnostics, ...independent]);
+  }
   const diagnostics: Diagnostic[] = [...syntax];
   const site = derive(source, structure.data, diagnostics, options.serial ?? 1);
   return finish(diagnostics, site);

@@ -11,11 +11,8 @@ const IPV4 = "^(0|[1-9][0-9]{0,2})(\\.(0|[1-9][0-9]{0,2})){3}$";
 const MAC = "^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$";
 
 const ipv4 = z
-  .string()
+  .string({ error: "expected an IPv4 address a.b.c.d (four decimal parts)" })
   .regex(new RegExp(IPV4), { error: "expected an IPv4 address a.b.c.d (four decimal parts)" });
-const ipv4OrSelf = z.union([z.literal("self"), ipv4], {
-  error: 'expected an IPv4 address a.b.c.d or "self"',
-});
 const port = z
   .number({ error: "expected a port number from 0 to 65535" })
   .int({ error: "expected a whole port number" })

@@ -8,15 +8,19 @@ import type { YamlSource } from "./yaml-source.js";
 export function checkStructure(
   source: YamlSource,
   raw: unknown,
-): { data: SiteFile; diagnostics: Diagnostic[] } | { data?: undefined; diagnostics: Diagnostic[] } {
+):
+  | { data: SiteFile; diagnostics: Diagnostic[] }
+  | { data?: undefined; diagnostics: Diagnostic[]; failed: PathSegment[][] } {
   const result = siteFileSchema.safeParse(raw ?? {});
   if (result.success) return { data: result.data, diagnostics: [] };
   const diagnostics: Diagnostic[] = [];
+  const failed: PathSegment[][] = [];
   for (const issue of result.error.issues) {
     const path = issue.path.filter((p): p is PathSegment => typeof p !== "symbol");
     if (issue.code === "unrecognized_keys") {
       const known = knownKeys(path);
       for (const key of issue.keys) {
+        failed.push([...path, key]);
         diagnostics.push(
           source.diagnostic("error", [...path, key], `unknown key "${key}"${didYouMean(key, known)}`, {
             key: true,
@@ -25,18 +29,42 @@ export function checkStructure(
       }
       continue;
     }
+    failed.push(path);
     diagnostics.push(source.diagnostic("error", path, describeIssue(issue, source, path)));
   }
-  return { diagnostics };
+  return { diagnostics, failed };
+}
+
+/**
+ * A copy of the document without the values that failed the shape check, so the meaning of
+ * everything else can still be checked in the same run.
+ */
+export function withoutPaths(raw: unknown, paths: readonly (readonly PathSegment[])[]): unknown {
+  const copy: unknown = structuredClone(raw);
+  for (const path of paths) {
+    if (path.length === 0) return undefined;
+    let node: unknown = copy;
+    for (const segment of path.slice(0, -1)) {
+      node =
+        node !== null && typeof node === "object"
+          ? (node as Record<string, unknown>)[segment as string]
+          : undefined;
+    }
+    const last = path[path.length - 1] as string | number;
+    if (Array.isArray(node) && typeof last === "number") node[last] = undefined;
+    else if (node !== null && typeof node === "object")
+      delete (node as Record<string, unknown>)[last as string];
+  }
+  return copy;
 }
 
 function describeIssue(issue: z.core.$ZodIssue, source: YamlSource, path: PathSegment[]): string {
   if (issue.code === "invalid_type") {
     const present = source.document.hasIn(path);
     if (!present) return `is required (expected ${article(issue.expected)})`;
-    if (issue.message.startsWith("Invalid input")) {
-      return `expected ${article(issue.expected)}, got ${describeValue(source.document.getIn(path))}`;
-    }
+    const got = describeValue(source.document.getIn(path, true));
+    if (issue.message.startsWith("Invalid input")) return `expected ${article(issue.expected)}, got ${got}`;
+    return `${issue.message}, got ${got}`;
   }
   if (issue.code === "invalid_value" && issue.message.startsWith("Invalid option")) {
     return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
