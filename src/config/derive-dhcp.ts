@@ -170,12 +170,16 @@ function deriveSubnet(
   const pools: AddressRange[] = [];
   s.pools.forEach((text, i) => {
     const range = parseRange(text);
-    if ("error" in range) return error(["pools", i], range.error);
+    if ("error" in range) {
+      error(["pools", i], range.error);
+      return;
+    }
     if (!inside(range.first) || !inside(range.last)) {
-      return error(
+      error(
         ["pools", i],
         `the pool ${text} is not inside ${cidr.text} (excluding its network and broadcast addresses)`,
       );
+      return;
     }
     for (const [what, address] of [
       ["the router", router],

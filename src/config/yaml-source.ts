@@ -30,13 +30,17 @@ export class YamlSource {
       for (const problem of list) {
         const pos = this.#lines.linePos(problem.pos[0]);
         const message = problem.message.split("\n")[0] ?? problem.message;
+        // A record line that starts with a quoted "@" ends the YAML string early: say how to write it.
+        const hint = /^\s*-\s*["']@["']\s+\S/.test(this.#lineText(pos.line))
+          ? ' (quote the whole record line, e.g. - "@ A 198.51.100.10")'
+          : "";
         out.push({
           severity,
           file: this.file,
           line: pos.line,
           col: pos.col,
           path: "",
-          message: `YAML: ${message}`,
+          message: `YAML: ${message}${hint}`,
         });
       }
     }

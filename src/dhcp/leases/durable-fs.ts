@@ -1,0 +1,54 @@
+import { type FileHandle, open } from "node:fs/promises";
+
+/** Small filesystem steps the journal needs, each one durable when asked to be. */
+
+export const LEASE_FILE_MODE = 0o640;
+export const LEASE_DIR_MODE = 0o750;
+
+/** Writes every byte (a regular-file write may still come back short, e.g. at ENOSPC's edge). */
+export async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < data.length) {
+    const { bytesWritten } = await handle.write(data, offset, data.length - offset);
+    if (bytesWritten <= 0) throw new Error(`short write: ${offset} of ${data.length} bytes`);
+    offset += bytesWritten;
+  }
+}
+
+/**
+ * Creates (or truncates) `path`, writes `data` and fsyncs it before closing. With `exclusive` the
+ * file must not exist yet (copies that must never overwrite anything).
+ */
+export async function writeFileDurably(
+  path: string,
+  data: Buffer,
+  options: { sync: boolean; exclusive?: boolean },
+): Promise<void> {
+  const handle = await open(path, options.exclusive === true ? "wx" : "w", LEASE_FILE_MODE);
+  try {
+    await writeAll(handle, data);
+    if (options.sync) await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Makes a rename or a file creation in `dir` durable (POSIX needs the directory itself fsync'd). */
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** fsyncs an existing file (a copy made with copyFile). */
+export async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, "r+");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * The zone authority, compiled once per Site: every answer the zones can give is rendered to wire
+ * bytes ahead of time, keyed by the lowercase wire-format name (plus qtype), so answering is a map
+ * lookup and a copy. Semantics: AA on every answer; NXDOMAIN vs NODATA exact with the zone SOA in
+ * the authority section at TTL min(SOA TTL, SOA MINIMUM); empty non-terminals exist (NODATA); CNAME
+ * chains inside the zones are followed (bounded, loops stop); SRV/MX/NS targets' A and AAAA go in
+ * the additional section; all records of an RRset are returned. Wildcards are not supported.
+ */
+import type { DnsSite, RecordData, ResourceRecord, Zone } from "../config/site.js";
+import { typeOf, WireWriter } from "./record-writer.js";
+import {
+  HEADER_LENGTH,
+  isInZone,
+  nameSuffixes,
+  nameToWire,
+  RCODE,
+  rcodeName,
+  TYPE,
+  typeName,
+} from "./wire.js";
+
+/** A precompiled reply body: the sections that follow the echoed question. */
+export interface CompiledAnswer {
+  readonly rcode: number;
+  /** Answer, authority and additional sections, pointers already aimed at the question. */
+  readonly body: Buffer;
+  /** Length of `body` without the additional section (used when only that does not fit). */
+  readonly bodyWithoutAdditional: number;
+  readonly ancount: number;
+  readonly nscount: number;
+  readonly arcount: number;
+  /**
+   * For per-zone NXDOMAIN templates the qname varies: the SOA owner is a pointer at this body
+   * offset, patched per query to the zone origin's position inside the question. -1 otherwise.
+   */
+  readonly originPointerAt: number;
+  readonly originWireLength: number;
+  /** For events: name (lowercase, no trailing dot) or "" when it varies, type and rcode mnemonics. */
+  readonly name: string;
+  readonly qtypeName: string;
+  readonly rcodeName: string;
+}
+
+export interface Authority {
+  /** Lowercase wire name + 2 qtype octets (latin1 string) → answer. */
+  readonly exact: ReadonlyMap<string, CompiledAnswer>;
+  /** Lowercase wire name → answer for every type not in `exact` (NODATA, or a CNAME chain). */
+  readonly byName: ReadonlyMap<string, CompiledAnswer>;
+  /** Lowercase wire origin → NXDOMAIN template for names under it that do not exist. */
+  readonly zoneNx: ReadonlyMap<string, CompiledAnswer>;
+  /** Number of zones compiled (for status output). */
+  readonly zoneCount: number;
+  readonly answerCount: number;
+}
+
+interface Node {
+  readonly name: string;
+  readonly zone: Zone;
+  readonly rrsets: Map<number, ResourceRecord[]>;
+}
+
+interface Resolution {
+  rcode: number;
+  answer: ResourceRecord[];
+  authority: ResourceRecord[];
+  additional: ResourceRecord[];
+}
+
+/** CNAME hops followed inside the zones before giving up (BIND follows 16). */
+const MAX_CNAME_HOPS = 16;
+
+export function wireKey(name: string): string {
+  return Buffer.from(nameToWire(name)).toString("latin1");
+}
+
+function typeKey(name: string, qtype: number): string {
+  return wireKey(name) + String.fromCharCode(qtype >> 8, qtype & 0xff);
+}
+
+function closestZone(zones: readonly Zone[], name: string): Zone | undefined {
+  return zones.find((z) => isInZone(name, z.origin));
+}
+
+function negativeSoa(zone: Zone): ResourceRecord {
+  const soa = zone.soa;
+  return { name: zone.origin, ttl: Math.min(soa.ttl, soa.data.minimum), data: soa.data };
+}
+
+function targetOf(data: RecordData): string | undefined {
+  switch (data.type) {
+    case "SRV":
+      return data.target;
+    case "MX":
+      return data.exchange;
+    case "NS":
+      return data.host;
+    default:
+      return undefined;
+  }
+}
+
+export function compileAuthority(dns: DnsSite): Authority {
+  const zones = dns.zones;
+  const nodes = new Map<string, Node>();
+  const node = (name: string, zone: Zone): Node => {
+    let n = nodes.get(name);
+    if (!n) {
+      n = { name, zone, rrsets: new Map() };
+      nodes.set(name, n);
+    }
+    return n;
+  };
+  for (const zone of zones) {
+    node(zone.origin, zone);
+    for (const rr of zone.records) {
+      // A name belongs to its closest enclosing zone; data shadowed by a more specific zone is ignored.
+      if (closestZone(zones, rr.name) !== zone) continue;
+      const owner = node(rr.name, zone);
+      const t = typeOf(rr.data);
+      const set = owner.rrsets.get(t);
+      if (set) set.push(rr);
+      else owner.rrsets.set(t, [rr]);
+      // Empty non-terminals: every ancestor up to the origin exists.
+      for (const suffix of nameSuffixes(rr.name).slice(1)) {
+        if (!isInZone(suffix, zone.origin)) break;
+        node(suffix, zone);
+      }
+    }
+  }
+  const typesInUse = new Set<number>([TYPE.A, TYPE.AAAA]);
+  for (const n of nodes.values()) for (const t of n.rrsets.keys()) typesInUse.add(t);
+
+  const resolve = (qname: string, qtype: number | null): Resolution => {
+    const answer: ResourceRecord[] = [];
+    const seen = new Set<string>([qname]);
+    let current = qname;
+    let rcode: number = RCODE.NOERROR;
+    let authority: ResourceRecord[] = [];
+    for (let hop = 0; ; hop++) {
+      const n = nodes.get(current);
+      if (!n) {
+        const zone = closestZone(zones, current);
+        // Target outside every zone: the CNAMEs so far are the answer; the client resolves the rest.
+        if (zone) {
+          rcode = RCODE.NXDOMAIN;
+          authority = [negativeSoa(zone)];
+        }
+        break;
+      }
+      const cname = n.rrsets.get(TYPE.CNAME);
+      if (cname && qtype !== TYPE.CNAME) {
+        answer.push(...cname);
+        const target = (cname[0]!.data as { target: string }).target;
+        // ANY at an alias answers the alias only; loops and long chains stop with what was found.
+        if (qtype === TYPE.ANY || seen.has(target) || hop >= MAX_CNAME_HOPS) break;
+        seen.add(target);
+        current = target;
+        continue;
+      }
+      let found = false;
+      if (qtype === TYPE.ANY) {
+        for (const set of n.rrsets.values()) answer.push(...set);
+        found = n.rrsets.size > 0;
+      } else if (qtype !== null) {
+        const set = n.rrsets.get(qtype);
+        if (set) answer.push(...set);
+        found = set !== undefined;
+      }
+      if (!found) authority = [negativeSoa(n.zone)];
+      break;
+    }
+    const additional: ResourceRecord[] = [];
+    const present = new Set(answer.map((rr) => `${rr.name}/${rr.data.type}`));
+    for (const rr of answer) {
+      const target = targetOf(rr.data);
+      if (target === undefined) continue;
+      const t = nodes.get(target);
+      if (!t || t.rrsets.has(TYPE.CNAME)) continue;
+      for (const type of [TYPE.A, TYPE.AAAA]) {
+        const key = `${target}/${typeName(type)}`;
+        if (present.has(key)) continue;
+        present.add(key);
+        additional.push(...(t.rrsets.get(type) ?? []));
+      }
+    }
+    return { rcode, answer, authority, additional };
+  };
+
+  const exact = new Map<string, CompiledAnswer>();
+  const byName = new Map<string, CompiledAnswer>();
+  for (const n of nodes.values()) {
+    const types = new Set<number>(n.rrsets.keys());
+    types.add(TYPE.ANY);
+    if (n.rrsets.has(TYPE.CNAME)) for (const t of typesInUse) types.add(t);
+    for (const t of types) {
+      exact.set(typeKey(n.name, t), render(n.name, t, resolve(n.name, t)));
+    }
+    byName.set(wireKey(n.name), render(n.name, null, resolve(n.name, null)));
+  }
+  const zoneNx = new Map<string, CompiledAnswer>();
+  for (const zone of zones) {
+    if (!zoneNx.has(wireKey(zone.origin))) zoneNx.set(wireKey(zone.origin), renderNxTemplate(zone));
+  }
+  return { exact, byName, zoneNx, zoneCount: zones.length, answerCount: exact.size + byName.size };
+}
+
+/** Renders a resolution for a fixed qname: the question sits at offset 12 with this exact length. */
+function render(qname: string, qtype: number | null, r: Resolution): CompiledAnswer {
+  const qnameLength = nameToWire(qname).length;
+  const w = new WireWriter(HEADER_LENGTH + qnameLength + 4);
+  w.knowName(qname, HEADER_LENGTH);
+  for (const rr of r.answer) w.record(rr.name, rr.ttl, rr.data);
+  for (const rr of r.authority) w.record(rr.name, rr.ttl, rr.data);
+  const withoutAdditional = w.length;
+  for (const rr of r.additional) w.record(rr.name, rr.ttl, rr.data);
+  return {
+    rcode: r.rcode,
+    body: w.bytes(),
+    bodyWithoutAdditional: withoutAdditional,
+    ancount: r.answer.length,
+    nscount: r.authority.length,
+    arcount: r.additional.length,
+    originPointerAt: -1,
+    originWireLength: 0,
+    name: qname,
+    qtypeName: qtype === null ? "" : typeName(qtype),
+    rcodeName: rcodeName(r.rcode),
+  };
+}
+
+/** NXDOMAIN for any name under `zone`: the SOA owner is a pointer patched per query. */
+function renderNxTemplate(zone: Zone): CompiledAnswer {
+  const w = new WireWriter(0, false);
+  const soa = negativeSoa(zone);
+  w.u16(0xc000);
+  w.u16(TYPE.SOA);
+  w.u16(1);
+  w.u32(soa.ttl);
+  const lengthAt = w.length;
+  w.u16(0);
+  w.rdata(soa.data);
+  w.setU16(lengthAt, w.length - lengthAt - 2);
+  return {
+    rcode: RCODE.NXDOMAIN,
+    body: w.bytes(),
+    bodyWithoutAdditional: w.length,
+    ancount: 0,
+    nscount: 1,
+    arcount: 0,
+    originPointerAt: 0,
+    originWireLength: nameToWire(zone.origin).length,
+    name: "",
+    qtypeName: "",
+    rcodeName: rcodeName(RCODE.NXDOMAIN),
+  };
+}

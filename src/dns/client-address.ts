@@ -1,0 +1,56 @@
+/**
+ * Client address helpers for the hot path: the rate limiter's per-network key and the forwarding
+ * access check, computed from the address text Node hands us without allocating for IPv4.
+ */
+import ipaddr from "ipaddr.js";
+import { cidrContains } from "../config/ipv4.js";
+import type { Cidr } from "../config/site.js";
+
+const MAPPED_PREFIX = "::ffff:";
+
+/** Dotted-quad text (also as ::ffff:a.b.c.d) → unsigned 32-bit value, or -1 when not IPv4. */
+export function ipv4Value(text: string): number {
+  let i = 0;
+  if (text.length > 7 && text.charCodeAt(0) === 0x3a && text.toLowerCase().startsWith(MAPPED_PREFIX)) i = 7;
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let parts = 0;
+  for (; i <= text.length; i++) {
+    const c = i === text.length ? 0x2e : text.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || part > 255) return -1;
+      value = value * 256 + part;
+      parts++;
+      part = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39 && digits < 3) {
+      part = part * 10 + (c - 0x30);
+      digits++;
+    } else {
+      return -1;
+    }
+  }
+  return parts === 4 ? value : -1;
+}
+
+/** Rate-limit bucket key: the client's /24 (IPv4, a number) or /56 (IPv6, a string). */
+export function networkKey(address: string): number | string {
+  const v4 = ipv4Value(address);
+  if (v4 >= 0) return v4 >>> 8;
+  try {
+    const bytes = ipaddr.IPv6.parse(address).toByteArray();
+    return `v6:${Buffer.from(bytes.slice(0, 7)).toString("hex")}`;
+  } catch {
+    return `other:${address}`;
+  }
+}
+
+/** May this client use forwarding? IPv6 loopback counts as loopback when 127.0.0.1 is allowed. */
+export function forwardAllowed(allow: readonly Cidr[], address: string): boolean {
+  let v4 = ipv4Value(address);
+  if (v4 < 0 && address === "::1") v4 = 0x7f000001;
+  if (v4 < 0) return false;
+  for (const cidr of allow) if (cidrContains(cidr, v4)) return true;
+  return false;
+}
