@@ -68,6 +68,8 @@ export interface DnsQueryEvent {
   readonly source: DnsAnswerSource;
   readonly answers: number;
   readonly truncated: boolean;
+  /** Time from receipt to the reply being handed to the socket, in microseconds (absent for forwarded answers still pending). */
+  readonly micros?: number;
 }
 
 export interface DnsRateLimitedEvent {
@@ -82,7 +84,11 @@ export interface NtpRequestEvent {
   readonly at: number;
   readonly client: string;
   readonly version: number;
-  readonly outcome: "reply" | "kod" | "rate-limited" | "denied";
+  /** NTP mode of the request (3 = client). */
+  readonly mode?: number;
+  /** "ignored": not a client request we answer (wrong mode, version, or length); see `reason`. */
+  readonly outcome: "reply" | "kod" | "rate-limited" | "denied" | "ignored";
+  readonly reason?: string;
   readonly stratum?: number;
   readonly leap?: number;
 }

@@ -13,7 +13,12 @@ export function createLogger(
 ): Logger {
   const level = options.level ?? "info";
   const human = options.pretty ?? Boolean(process.stdout.isTTY);
-  const base = { level, base: { service: "siteboot" }, timestamp: pino.stdTimeFunctions.isoTime };
+  const base = {
+    level,
+    name: "siteboot",
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
   if (human) {
     return pino(
       base,
@@ -21,7 +26,7 @@ export function createLogger(
         colorize: true,
         sync: true,
         translateTime: "SYS:HH:MM:ss.l",
-        ignore: "pid,hostname,service",
+        ignore: "pid,hostname,name",
         destination: options.destination ?? 1,
       }),
     );

@@ -1,0 +1,360 @@
+import { type FSWatcher, watch } from "node:fs";
+import { basename, dirname } from "node:path";
+import type { Logger } from "pino";
+import { formatDiagnostic } from "./config/diagnostics.js";
+import { formatIpv4 } from "./config/ipv4.js";
+import { type LoadResult, loadSite } from "./config/load.js";
+import type { Site } from "./config/site.js";
+import { DhcpService } from "./dhcp/dhcp-service.js";
+import { FileLeaseStore, type Lease, type LeaseStore } from "./dhcp/leases/lease-store.js";
+import { DnsService } from "./dns/dns-service.js";
+import { NtpService } from "./ntp/ntp-service.js";
+import { ControlServer, type ControlSource } from "./observe/control-server.js";
+import { eventLogger } from "./observe/event-log.js";
+import { EventBus, type SitebootEvent } from "./observe/events.js";
+import { Metrics, type PoolUsage } from "./observe/metrics.js";
+import type { SystemdNotifier } from "./observe/systemd-notify.js";
+import { Timeline } from "./observe/timeline.js";
+import type { Service } from "./service.js";
+
+type ServiceName = Service["name"];
+const ORDER: readonly ServiceName[] = ["dhcp", "dns", "ntp", "control"];
+
+export interface ApplianceOptions {
+  readonly file: string;
+  readonly log: Logger;
+  readonly notifier?: SystemdNotifier;
+  /** Reload when site.yaml changes on disk (default true). */
+  readonly watchFile?: boolean;
+  /** Overrides site.stateDir (`serve --state-dir`, the systemd unit's StateDirectory). */
+  readonly stateDir?: string;
+  /** Lease store to use instead of the file journal under the state directory (tests). */
+  readonly leases?: LeaseStore;
+  /** DHCP client port (68); tests in namespaces may change it. */
+  readonly dhcpClientPort?: number;
+}
+
+/** Start-up failed; the message is complete and meant for the operator as it stands. */
+export class StartupError extends Error {}
+
+/**
+ * The appliance: builds DHCP, DNS, NTP and the control endpoint from one Site, swaps in a new Site
+ * on reload (SIGHUP or the file changing) only when it is valid, and shuts down in order.
+ */
+export class Appliance implements ControlSource {
+  readonly events = new EventBus();
+  readonly timeline = new Timeline();
+  readonly metrics: Metrics;
+  readonly #options: ApplianceOptions;
+  readonly #log: Logger;
+  readonly #services = new Map<ServiceName, Service>();
+  #site: Site | undefined;
+  #leases: LeaseStore | undefined;
+  #loadedAt = 0;
+  #startedAt = 0;
+  #reloads = {
+    ok: 0,
+    failed: 0,
+    last: undefined as undefined | { at: number; ok: boolean; errors?: string[] },
+  };
+  #queue: Promise<unknown> = Promise.resolve();
+  #watcher: FSWatcher | undefined;
+  #watchTimer: NodeJS.Timeout | undefined;
+  #stopping = false;
+
+  constructor(options: ApplianceOptions) {
+    this.#options = options;
+    this.#log = options.log;
+    this.metrics = new Metrics(() => this.#poolUsage());
+    this.events.subscribe((e) => this.timeline.record(e));
+    this.events.subscribe((e) => this.metrics.record(e));
+    this.events.subscribe(eventLogger(this.#log, () => this.#site?.log.eventLevel ?? "debug"));
+  }
+
+  get site(): Site | undefined {
+    return this.#site;
+  }
+
+  service(name: ServiceName): Service | undefined {
+    return this.#services.get(name);
+  }
+
+  async start(): Promise<void> {
+    const result = await loadSite(this.#options.file);
+    if (!result.ok) throw new StartupError(describeFailure(this.#options.file, result));
+    for (const w of result.warnings) this.#log.warn({ diagnostic: w }, formatDiagnostic(w));
+    const site = result.site;
+    this.#log.level = site.log.level;
+
+    if (site.dhcp.enabled) {
+      const dir = this.#options.stateDir ?? site.stateDir;
+      this.#leases = this.#options.leases ?? new FileLeaseStore({ dir });
+      try {
+        const { warnings } = await this.#leases.open();
+        for (const w of warnings) this.#log.warn({ leases: dir }, w);
+      } catch (error) {
+        throw new StartupError(`lease store: ${(error as Error).message}`);
+      }
+      for (const lease of this.#leases.all())
+        if (lease.state === "active") this.timeline.linkAddress(formatIpv4(lease.address), lease.mac);
+    }
+
+    this.#site = site;
+    this.#loadedAt = Date.now();
+    try {
+      for (const name of ORDER) if (enabled(site, name)) await this.#startService(name, site);
+    } catch (error) {
+      await this.stop();
+      throw new StartupError((error as Error).message);
+    }
+    this.#startedAt = Date.now();
+    if (this.#options.watchFile !== false) this.#watch();
+    this.#options.notifier?.ready(`serving ${site.name}`);
+    this.#log.info(
+      { site: site.name, file: site.file, services: [...this.#services.keys()] },
+      `siteboot serving ${site.name}: ${[...this.#services.keys()].join(", ")}`,
+    );
+  }
+
+  /** Loads the file again; a valid Site replaces the old one, an invalid one is reported and ignored. */
+  reload(reason: string): Promise<boolean> {
+    const next = this.#queue.then(() => this.#reloadNow(reason));
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async #reloadNow(reason: string): Promise<boolean> {
+    if (this.#stopping || !this.#site) return false;
+    this.#options.notifier?.reloading();
+    try {
+      const result = await loadSite(this.#options.file);
+      if (!result.ok) {
+        const errors = result.errors.map(formatDiagnostic);
+        for (const line of errors) this.#log.error({ reason }, `reload rejected: ${line}`);
+        this.#reloads.failed++;
+        this.#reloads.last = { at: Date.now(), ok: false, errors };
+        this.#emit({
+          type: "service.state",
+          at: Date.now(),
+          service: "appliance",
+          state: "reload-failed",
+          detail: `${errors.length} error(s); still serving the previous site`,
+        });
+        return false;
+      }
+      for (const w of result.warnings) this.#log.warn(formatDiagnostic(w));
+      const site = result.site;
+      if (this.#options.stateDir === undefined && site.stateDir !== this.#site.stateDir) {
+        this.#log.warn(`stateDir changed to ${site.stateDir}: takes effect at the next restart`);
+      }
+      if (site.dhcp.enabled && !this.#leases) {
+        this.#leases =
+          this.#options.leases ?? new FileLeaseStore({ dir: this.#options.stateDir ?? this.#site.stateDir });
+        await this.#leases.open();
+      }
+      for (const name of ORDER) {
+        const running = this.#services.get(name);
+        const wanted = enabled(site, name);
+        if (running && wanted) await running.reload(site);
+        else if (running && !wanted) {
+          await running.stop();
+          this.#services.delete(name);
+        } else if (!running && wanted) await this.#startService(name, site);
+      }
+      this.#site = site;
+      this.#log.level = site.log.level;
+      this.#loadedAt = Date.now();
+      this.#reloads.ok++;
+      this.#reloads.last = { at: Date.now(), ok: true };
+      this.#emit({
+        type: "service.state",
+        at: Date.now(),
+        service: "appliance",
+        state: "reloaded",
+        detail: reason,
+      });
+      return true;
+    } catch (error) {
+      this.#reloads.failed++;
+      this.#reloads.last = { at: Date.now(), ok: false, errors: [(error as Error).message] };
+      this.#emit({
+        type: "service.error",
+        at: Date.now(),
+        service: "appliance",
+        message: `reload failed: ${(error as Error).message}`,
+      });
+      return false;
+    } finally {
+      this.#options.notifier?.ready("reloaded");
+    }
+  }
+
+  /** Stops taking new work, lets in-flight replies finish, flushes the lease journal. */
+  async stop(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#options.notifier?.stopping();
+    this.#watcher?.close();
+    clearTimeout(this.#watchTimer);
+    await this.#queue;
+    for (const name of [...ORDER].reverse()) {
+      const service = this.#services.get(name);
+      if (!service) continue;
+      try {
+        await service.stop();
+      } catch (error) {
+        this.#log.error(`${name}: stop failed: ${(error as Error).message}`);
+      }
+      this.#services.delete(name);
+    }
+    await this.#leases?.close();
+  }
+
+  healthy(): boolean {
+    if (!this.#site || this.#stopping) return false;
+    return ORDER.every((name) => !enabled(this.#site as Site, name) || this.#services.has(name));
+  }
+
+  status(): unknown {
+    const site = this.#site;
+    return {
+      site: site?.name,
+      file: site?.file,
+      loadedAt: new Date(this.#loadedAt).toISOString(),
+      startedAt: new Date(this.#startedAt).toISOString(),
+      uptimeSeconds: Math.round((Date.now() - this.#startedAt) / 1000),
+      services: Object.fromEntries(
+        ORDER.map((name) => [
+          name,
+          site && enabled(site, name) ? (this.#services.has(name) ? "running" : "stopped") : "disabled",
+        ]),
+      ),
+      reloads: this.#reloads,
+      counts: {
+        zones: site?.dns.zones.length ?? 0,
+        records: site?.dns.zones.reduce((n, z) => n + z.records.length, 0) ?? 0,
+        subnets: site?.dhcp.subnets.length ?? 0,
+        reservations: site?.dhcp.hosts.length ?? 0,
+        leases: this.#leases?.size ?? 0,
+        activeLeases: this.#activeLeases().length,
+        clients: this.timeline.size,
+      },
+    };
+  }
+
+  leases(): unknown[] {
+    if (!this.#leases) return [];
+    return [...this.#leases.all()]
+      .sort((a, b) => a.address - b.address)
+      .map((l) => ({
+        address: formatIpv4(l.address),
+        mac: l.mac,
+        state: l.state,
+        hostname: l.hostname,
+        vendorClass: l.vendorClass,
+        subnet: l.subnet,
+        start: new Date(l.start).toISOString(),
+        expiresAt: new Date(l.expiresAt).toISOString(),
+        clientKey: l.clientKey,
+      }));
+  }
+
+  async #startService(name: ServiceName, site: Site): Promise<void> {
+    const events = this.events;
+    let service: Service;
+    switch (name) {
+      case "dhcp":
+        service = new DhcpService(site, {
+          events,
+          leases: this.#leases as LeaseStore,
+          ...(this.#options.dhcpClientPort === undefined ? {} : { clientPort: this.#options.dhcpClientPort }),
+        });
+        break;
+      case "dns":
+        service = new DnsService(site, { events });
+        break;
+      case "ntp":
+        service = new NtpService(site, { events });
+        break;
+      case "control":
+        service = new ControlServer(site, this);
+        break;
+    }
+    await service.start();
+    this.#services.set(name, service);
+    if (service instanceof ControlServer) {
+      const a = service.address();
+      this.#emit({
+        type: "service.state",
+        at: Date.now(),
+        service: "control",
+        state: "listening",
+        detail: a ? `http://${a.address}:${a.port}` : undefined,
+      });
+    }
+  }
+
+  #emit(event: SitebootEvent): void {
+    this.events.emit(event);
+  }
+
+  /** Editors replace files rather than write them in place, so watch the folder and match the name. */
+  #watch(): void {
+    const file = this.#options.file;
+    try {
+      this.#watcher = watch(dirname(file), (_type, changed) => {
+        if (changed !== null && changed !== basename(file)) return;
+        clearTimeout(this.#watchTimer);
+        this.#watchTimer = setTimeout(() => void this.reload("file changed"), 250);
+      });
+      this.#watcher.on("error", (error) =>
+        this.#log.warn(`not watching ${file}: ${error.message}; reload with SIGHUP`),
+      );
+    } catch (error) {
+      this.#log.warn(`not watching ${file}: ${(error as Error).message}; reload with SIGHUP`);
+    }
+  }
+
+  #activeLeases(): Lease[] {
+    if (!this.#leases) return [];
+    const now = Date.now();
+    return [...this.#leases.all()].filter((l) => l.state === "active" && l.expiresAt > now);
+  }
+
+  #poolUsage(): PoolUsage[] {
+    const site = this.#site;
+    if (!site || !this.#leases) return [];
+    const now = Date.now();
+    const leases = [...this.#leases.all()];
+    return site.dhcp.subnets.map((subnet) => {
+      const inPool = (a: number) => subnet.pools.some((p) => a >= p.first && a <= p.last);
+      const size = subnet.pools.reduce((n, p) => n + (p.last - p.first + 1), 0);
+      let active = 0;
+      let declined = 0;
+      for (const l of leases) {
+        if (!inPool(l.address) || l.expiresAt <= now) continue;
+        if (l.state === "active") active++;
+        else if (l.state === "declined") declined++;
+      }
+      return { subnet: subnet.cidr.text, size, active, declined };
+    });
+  }
+}
+
+function enabled(site: Site, name: ServiceName): boolean {
+  switch (name) {
+    case "dhcp":
+      return site.dhcp.enabled && site.listen.interfaces.length > 0 && site.dhcp.subnets.length > 0;
+    case "dns":
+      return site.dns.enabled;
+    case "ntp":
+      return site.ntp.enabled;
+    case "control":
+      return site.control.enabled;
+  }
+}
+
+function describeFailure(file: string, result: Extract<LoadResult, { ok: false }>): string {
+  const lines = [...result.errors, ...result.warnings].map(formatDiagnostic);
+  return `${file} is not valid (${result.errors.length} error${result.errors.length === 1 ? "" : "s"}):\n${lines.join("\n")}`;
+}

@@ -1,0 +1,97 @@
+import { loadSite } from "../config/load.js";
+
+/**
+ * `siteboot leases` and `siteboot timeline <mac>`: read the running appliance's control endpoint
+ * (its address comes from the same site.yaml, or --control URL) and print readable tables.
+ */
+export async function controlUrl(file: string, explicit: string | undefined): Promise<string> {
+  if (explicit) return explicit.replace(/\/$/, "");
+  const result = await loadSite(file);
+  if (!result.ok)
+    throw new Error(`${file} is not valid; run "siteboot check -c ${file}" (or give --control URL)`);
+  const { address, port } = result.site.control;
+  const host = address.includes(":") ? `[${address}]` : address;
+  return `http://${host}:${port}`;
+}
+
+async function getJson(url: string): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  } catch (error) {
+    throw new Error(
+      `cannot reach the appliance at ${url}: ${(error as Error).cause ?? (error as Error).message}; is "siteboot serve" running?`,
+    );
+  }
+  if (response.status === 404) return undefined;
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return response.json();
+}
+
+export function table(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
+  }
+  return rows
+    .map((row) =>
+      row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  "),
+    )
+    .join("\n");
+}
+
+interface LeaseRow {
+  address: string;
+  mac: string;
+  state: string;
+  hostname?: string;
+  vendorClass?: string;
+  expiresAt: string;
+}
+
+export async function runLeases(base: string, out: (line: string) => void): Promise<number> {
+  const leases = ((await getJson(`${base}/leases`)) ?? []) as LeaseRow[];
+  if (leases.length === 0) {
+    out("no leases");
+    return 0;
+  }
+  out(
+    table([
+      ["ADDRESS", "MAC", "STATE", "EXPIRES", "HOSTNAME", "VENDOR CLASS"],
+      ...leases.map((l) => [l.address, l.mac, l.state, l.expiresAt, l.hostname ?? "", l.vendorClass ?? ""]),
+    ]),
+  );
+  return 0;
+}
+
+interface EntryRow {
+  at: number;
+  kind: string;
+  summary: string;
+}
+
+export async function runTimeline(
+  base: string,
+  client: string,
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
+  const entries = (await getJson(`${base}/clients/${encodeURIComponent(client)}/timeline`)) as
+    | EntryRow[]
+    | undefined;
+  if (entries === undefined) {
+    err(
+      `no client ${client} has been seen (siteboot timeline takes a MAC, or an IP for clients without a lease)`,
+    );
+    return 1;
+  }
+  out(
+    table([
+      ["TIME", "WHAT", "EVENT"],
+      ...entries.map((e) => [new Date(e.at).toISOString(), e.kind.toUpperCase(), e.summary]),
+    ]),
+  );
+  return 0;
+}

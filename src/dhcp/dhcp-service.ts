@@ -1,0 +1,217 @@
+/**
+ * The DHCP service: sockets per served interface → decision core → durable lease writes → reply.
+ * The ACK leaves only after the lease store has made the lease durable (concurrent requests share
+ * one fsync in the file store). Expired leases and ended quarantines are reclaimed periodically.
+ */
+import type { Site } from "../config/site.js";
+import type { DhcpMessageEvent, EventSink } from "../observe/events.js";
+import type { Service } from "../service.js";
+import type { LeaseStore } from "./leases/lease-store.js";
+import { type CoreOutcome, DHCP_CLIENT_PORT, DhcpServerCore } from "./server-core.js";
+import { InterfaceSockets, type SocketOpener } from "./transport.js";
+
+export interface DhcpServiceDeps {
+  readonly events: EventSink;
+  /** Opened by start() and closed by stop(). */
+  readonly leases: LeaseStore;
+  readonly now?: () => number;
+  /** Port replies to clients go to (68; tests may use another). */
+  readonly clientPort?: number;
+  /** Overrides site.listen.ports.dhcp (the port we listen on and send relay replies to). */
+  readonly serverPort?: number;
+  /** How often expired leases are reclaimed (ms, default 10 s). */
+  readonly reclaimIntervalMs?: number;
+  /** Socket factory (default: device-bound sockets from the native module). */
+  readonly openSocket?: SocketOpener;
+}
+
+export class DhcpService implements Service {
+  readonly name = "dhcp" as const;
+  #site: Site;
+  readonly #deps: DhcpServiceDeps;
+  readonly #now: () => number;
+  readonly #core: DhcpServerCore;
+  #sockets: InterfaceSockets | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #inFlight = new Set<Promise<void>>();
+  #reclaiming = false;
+  #stopped = true;
+
+  constructor(site: Site, deps: DhcpServiceDeps) {
+    this.#site = site;
+    this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+    this.#core = new DhcpServerCore(site, deps.leases, {
+      serverPort: this.#serverPort(site),
+      clientPort: deps.clientPort ?? DHCP_CLIENT_PORT,
+    });
+  }
+
+  #serverPort(site: Site): number {
+    return this.#deps.serverPort ?? site.listen.ports.dhcp;
+  }
+
+  async start(): Promise<void> {
+    const { warnings } = await this.#deps.leases.open();
+    for (const warning of warnings) this.#error("lease store warning", warning);
+    try {
+      await this.#bind(this.#site);
+    } catch (error) {
+      await this.#deps.leases.close();
+      throw error;
+    }
+    this.#stopped = false;
+    const interval = this.#deps.reclaimIntervalMs ?? 10_000;
+    this.#timer = setInterval(() => this.#reclaim(), interval);
+    this.#timer.unref();
+    this.#reclaim();
+    this.#state("listening", `interfaces ${this.#sockets?.interfaces.join(", ") || "(none)"}`);
+  }
+
+  async #bind(site: Site): Promise<void> {
+    this.#sockets = await InterfaceSockets.open(
+      site.listen.interfaces,
+      this.#serverPort(site),
+      (bytes, iface) => this.#receive(bytes, iface),
+      (iface, error) => this.#error(`socket error on ${iface}`, error.message),
+      this.#deps.openSocket,
+    );
+  }
+
+  async reload(site: Site): Promise<void> {
+    const before = this.#site;
+    this.#site = site;
+    this.#core.setSite(site);
+    const rebind =
+      before.listen.interfaces.join("\n") !== site.listen.interfaces.join("\n") ||
+      this.#serverPort(before) !== this.#serverPort(site);
+    if (rebind && !this.#stopped) {
+      await this.#sockets?.close();
+      this.#sockets = undefined;
+      try {
+        await this.#bind(site);
+      } catch (error) {
+        this.#state("reload-failed", error instanceof Error ? error.message : String(error));
+        throw error;
+      }
+    }
+    this.#state("reloaded");
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#sockets?.close();
+    this.#sockets = undefined;
+    await Promise.allSettled([...this.#inFlight]);
+    await this.#deps.leases.close();
+    this.#state("stopped");
+  }
+
+  #receive(bytes: Buffer, iface: string): void {
+    if (this.#stopped) return;
+    let outcome: CoreOutcome;
+    try {
+      outcome = this.#core.handle(
+        new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        { interface: iface },
+        this.#now(),
+      );
+    } catch (error) {
+      // The core is written not to throw; if it ever does, one message is lost, never the service.
+      this.#error(
+        "DHCP core failed on a message",
+        error instanceof Error ? (error.stack ?? error.message) : String(error),
+      );
+      return;
+    }
+    if (outcome.leaseWrites.length === 0) {
+      this.#finish(outcome, iface);
+      return;
+    }
+    const task = Promise.all(outcome.leaseWrites.map((lease) => this.#deps.leases.put(lease))).then(
+      () => this.#finish(outcome, iface),
+      (error: unknown) => {
+        this.#error(
+          "lease store write failed; reply withheld",
+          error instanceof Error ? error.message : String(error),
+        );
+        const [message] = outcome.events;
+        if (message?.type === "dhcp.message") {
+          this.#deps.events.emit({ ...message, reply: null, replyReason: "lease store write failed" });
+        }
+      },
+    );
+    this.#inFlight.add(task);
+    void task.finally(() => this.#inFlight.delete(task));
+  }
+
+  async #finish(outcome: CoreOutcome, iface: string): Promise<void> {
+    const reply = outcome.reply;
+    let sendError: Error | undefined;
+    if (reply && this.#sockets) {
+      sendError = await this.#sockets.send(
+        iface,
+        reply.bytes,
+        reply.destination.address,
+        reply.destination.port,
+      );
+      if (sendError)
+        this.#error(
+          `sending ${reply.message} to ${reply.destination.address} on ${iface}`,
+          sendError.message,
+        );
+    }
+    for (const event of outcome.events) {
+      if (sendError && event.type === "dhcp.message") {
+        const failed: DhcpMessageEvent = {
+          ...event,
+          reply: null,
+          replyReason: `send failed: ${sendError.message}`,
+        };
+        this.#deps.events.emit(failed);
+      } else {
+        this.#deps.events.emit(event);
+      }
+    }
+  }
+
+  /** Marks expired leases and ended quarantines as expired (durably). */
+  #reclaim(): void {
+    if (this.#reclaiming || this.#stopped) return;
+    this.#reclaiming = true;
+    const { writes, events } = this.#core.reclaim(this.#now());
+    const task = Promise.all(writes.map((lease) => this.#deps.leases.put(lease)))
+      .then(() => {
+        for (const event of events) this.#deps.events.emit(event);
+      })
+      .catch((error: unknown) => this.#error("reclaiming expired leases failed", String(error)))
+      .finally(() => {
+        this.#reclaiming = false;
+      });
+    this.#inFlight.add(task);
+    void task.finally(() => this.#inFlight.delete(task));
+  }
+
+  #error(message: string, detail?: string): void {
+    this.#deps.events.emit({
+      type: "service.error",
+      at: this.#now(),
+      service: "dhcp",
+      message,
+      ...(detail !== undefined ? { detail } : {}),
+    });
+  }
+
+  #state(state: "listening" | "stopped" | "reloaded" | "reload-failed", detail?: string): void {
+    this.#deps.events.emit({
+      type: "service.state",
+      at: this.#now(),
+      service: "dhcp",
+      state,
+      ...(detail !== undefined ? { detail } : {}),
+    });
+  }
+}

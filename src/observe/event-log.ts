@@ -1,0 +1,50 @@
+import type { Level, Logger } from "pino";
+import type { LogLevel } from "../config/site.js";
+import type { SitebootEvent } from "./events.js";
+
+/**
+ * Logs every event as one JSON line. Routine traffic (queries, DHCP messages, NTP requests) goes
+ * at the configured event level; problems go at warn or error whatever that level is.
+ */
+export function eventLogger(log: Logger, eventLevel: () => LogLevel): (event: SitebootEvent) => void {
+  return (event) => {
+    const level = levelOf(event, eventLevel());
+    if (level === "silent" || !log.isLevelEnabled(level)) return;
+    const { type, ...fields } = event;
+    log[level]({ event: type, ...fields }, summary(event));
+  };
+}
+
+function levelOf(event: SitebootEvent, routine: LogLevel): Level | "silent" {
+  switch (event.type) {
+    case "service.error":
+      return "error";
+    case "dhcp.pool-exhausted":
+      return "warn";
+    case "service.state":
+      return event.state === "reload-failed" ? "error" : "info";
+    default:
+      return routine;
+  }
+}
+
+function summary(event: SitebootEvent): string {
+  switch (event.type) {
+    case "dhcp.message":
+      return `dhcp ${event.message} from ${event.mac} → ${event.reply ?? "no reply"}${event.address ? ` ${event.address}` : ""}`;
+    case "dhcp.lease":
+      return `lease ${event.action} ${event.address} ${event.mac}`;
+    case "dhcp.pool-exhausted":
+      return `no free address in ${event.subnet} for ${event.mac}`;
+    case "dns.query":
+      return `dns ${event.qtype} ${event.name} from ${event.client} → ${event.rcode}`;
+    case "dns.rate-limited":
+      return `dns rate limit (${event.action}) for ${event.client}`;
+    case "ntp.request":
+      return `ntp from ${event.client} → ${event.outcome}`;
+    case "service.error":
+      return `${event.service}: ${event.message}`;
+    case "service.state":
+      return `${event.service} ${event.state}${event.detail ? `: ${event.detail}` : ""}`;
+  }
+}

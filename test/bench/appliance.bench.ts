@@ -1,0 +1,164 @@
+/**
+ * Start-up and memory of the whole appliance: the time from launching `siteboot serve` until it
+ * tells systemd READY=1 (every service listening: DHCP on a veth, DNS, NTP, control), and its
+ * resident memory, on a site with 1,000 DNS records and a journal of 10,000 leases. Reference, in
+ * the same run: a bare `node` process doing nothing. Goals: ≤ 300 ms and ≤ 80 MB.
+ * Runs in a network namespace this benchmark creates (DHCP is never served in the root namespace).
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FileLeaseStore } from "../../src/dhcp/leases/lease-store.js";
+import { NetnsLab } from "../helpers/netns.js";
+
+const RECORDS = 1_000;
+const LEASES = 10_000;
+const ROUNDS = 5;
+
+function siteText(): string {
+  let text = readFileSync("config/site.yaml", "utf8");
+  text = text.replace(/^ {2}bind: .*$/m, "  bind: [198.51.100.2, 127.0.0.1]");
+  // A /16-sized pool so 10,000 leases fit: widen the lab subnet.
+  text = text
+    .replace("subnet: 198.51.100.0/24", "subnet: 198.51.0.0/16")
+    .replace(/pools: \[.*\]/, "pools: [198.51.100.100-198.51.100.199, 198.51.120.0-198.51.159.255]");
+  const records = Array.from(
+    { length: RECORDS },
+    (_, i) => `      - host${i} A 198.51.${130 + (i >> 8)}.${i & 255}\n`,
+  ).join("");
+  return text.replace(/^ {4}contoso\.com:.*\n/m, (line) => line + records);
+}
+
+async function seedLeases(dir: string): Promise<void> {
+  const store = new FileLeaseStore({ dir });
+  await store.open();
+  const now = Date.now();
+  const puts: Promise<void>[] = [];
+  for (let i = 0; i < LEASES; i++) {
+    const address = (198 << 24) | (51 << 16) | ((120 + (i >> 8)) << 8) | (i & 255);
+    const mac = `02:00:00:${((i >> 16) & 255).toString(16).padStart(2, "0")}:${((i >> 8) & 255).toString(16).padStart(2, "0")}:${(i & 255).toString(16).padStart(2, "0")}`;
+    puts.push(
+      store.put({
+        address: address >>> 0,
+        clientKey: `hw:1:${mac.replaceAll(":", "")}`,
+        mac,
+        subnet: "198.51.0.0/16",
+        state: "active",
+        start: now,
+        expiresAt: now + 8 * 3600_000,
+        vendorClass: "Polycom-SoundPointIP-SPIP_650",
+      }),
+    );
+  }
+  await Promise.all(puts);
+  await store.close();
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+async function until(check: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+async function oneStart(
+  lab: NetnsLab,
+  ns: string,
+  dir: string,
+  file: string,
+): Promise<{ ms: number; rss: number }> {
+  const socket = join(dir, `notify-${Date.now()}.sock`);
+  const listener = spawn("python3", [
+    "-u",
+    "-c",
+    "import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.bind(sys.argv[1])\nprint('L')\nwhile True: print(s.recv(4096).decode().split(chr(10))[0])",
+    socket,
+  ]);
+  const said: string[] = [];
+  listener.stdout.on("data", (c: Buffer) => said.push(...String(c).split("\n").filter(Boolean)));
+  await until(() => said.includes("L"), 5000);
+  const started = process.hrtime.bigint();
+  const child: ChildProcess = spawn(
+    "ip",
+    [
+      "netns",
+      "exec",
+      ns,
+      process.execPath,
+      "dist/main.js",
+      "serve",
+      "-c",
+      file,
+      "--state-dir",
+      join(dir, "state"),
+    ],
+    {
+      env: { ...process.env, NOTIFY_SOCKET: socket },
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
+  try {
+    await until(() => said.includes("READY=1"), 10_000);
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    const answer = lab.exec(ns, "dig", "@127.0.0.1", "+short", "+tries=1", "+time=2", "host999.contoso.com");
+    if (answer.trim() !== "198.51.133.231") throw new Error(`unexpected answer ${answer}`);
+    await new Promise((r) => setTimeout(r, 300)); // let start-up garbage settle before reading RSS
+    return { ms, rss: rssMb(child.pid as number) };
+  } finally {
+    child.kill("SIGTERM");
+    await new Promise((r) => child.once("exit", r));
+    listener.kill("SIGKILL");
+  }
+}
+
+function bareNode(): { ms: number; rss: number } {
+  const started = process.hrtime.bigint();
+  const out = execFileSync(
+    process.execPath,
+    ["-e", "setTimeout(() => { console.log(process.memoryUsage().rss); }, 300)"],
+    { encoding: "utf8" },
+  );
+  return { ms: Number(process.hrtime.bigint() - started) / 1e6 - 300, rss: Number(out) / 1024 / 1024 };
+}
+
+export async function run(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "siteboot-bench-"));
+  const lab = new NetnsLab();
+  try {
+    const ns = lab.namespace("app");
+    const peer = lab.namespace("peer");
+    lab.link({ ns, ifname: "lab0", address: "198.51.100.2/16" }, { ns: peer, ifname: "phone0" });
+    const file = join(dir, "site.yaml");
+    writeFileSync(file, siteText());
+    await seedLeases(join(dir, "state"));
+    const runs: { ms: number; rss: number }[] = [];
+    for (let i = 0; i < ROUNDS; i++) runs.push(await oneStart(lab, ns, dir, file));
+    const refs = Array.from({ length: ROUNDS }, bareNode);
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+    const ms = median(runs.map((r) => r.ms));
+    const rss = median(runs.map((r) => r.rss));
+    const refMs = median(refs.map((r) => r.ms));
+    const refRss = median(refs.map((r) => r.rss));
+    console.log(
+      `site: ${RECORDS} extra DNS records, ${LEASES} leases in the journal; median of ${ROUNDS} starts`,
+    );
+    console.log("| measure | siteboot | bare node | ratio | goal |");
+    console.log("|---|---:|---:|---:|---:|");
+    console.log(
+      `| start → READY=1 (all services listening) | ${ms.toFixed(0)} ms | ${refMs.toFixed(0)} ms | ${(ms / refMs).toFixed(1)}× | ≤ 300 ms ${ms <= 300 ? "✓" : "✗"} |`,
+    );
+    console.log(
+      `| resident memory | ${rss.toFixed(1)} MB | ${refRss.toFixed(1)} MB | ${(rss / refRss).toFixed(1)}× | ≤ 80 MB ${rss <= 80 ? "✓" : "✗"} |`,
+    );
+  } finally {
+    await lab.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

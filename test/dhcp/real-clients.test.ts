@@ -1,0 +1,262 @@
+/**
+ * Real DHCP clients (ISC dhclient, busybox udhcpc, dhcpcd) against the service in network
+ * namespaces this test creates: every option of config/site.yaml arrives exactly, the reserved MAC
+ * gets its address, renew and release work, and tshark finds no malformed packet on the wire.
+ */
+import type { ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
+import { chmodSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DhcpLeaseEvent, DhcpMessageEvent } from "../../src/observe/events.js";
+import { canUseNetns } from "../helpers/netns.js";
+import { DhcpLab, type RunningServer, siteYaml, sleep, waitForFile } from "./dhcp-lab.js";
+
+const HOOK = `#!/bin/sh
+# Records what the client learned; configures the address so unicast renewals can leave.
+out="$(dirname "$0")/$(basename "$0" .sh).out"
+{ echo "reason=$reason$1"; env | sort; echo "--"; } >> "$out"
+case "$reason$1" in
+  BOUND|RENEW|REBIND|REBOOT) ip addr replace "$new_ip_address/24" dev "$interface" ;;
+  bound|renew) ip addr replace "$ip/24" dev "$interface" ;;
+esac
+exit 0
+`;
+
+/** Key=value lines of the last block whose reason is one of `reasons`. */
+function lastBlock(text: string, reasons: string[]): Map<string, string> {
+  const blocks = text.split("--\n").map((block) => {
+    const map = new Map<string, string>();
+    for (const line of block.split("\n")) {
+      const eq = line.indexOf("=");
+      if (eq > 0) map.set(line.slice(0, eq), line.slice(eq + 1));
+    }
+    return map;
+  });
+  return blocks.filter((b) => reasons.includes(b.get("reason") ?? "")).at(-1) ?? new Map();
+}
+
+describe.skipIf(!canUseNetns())("real DHCP clients in network namespaces", () => {
+  const lab = new DhcpLab();
+  let app = "";
+  let client = "";
+  let ifname = "";
+  let server: RunningServer;
+  let capture: ChildProcess;
+  const pcap = join(lab.dir, "lab0.pcap");
+
+  function hook(name: string): string {
+    const path = lab.writeFile(`${name}.sh`, HOOK);
+    chmodSync(path, 0o755);
+    return path;
+  }
+
+  function setMac(mac: string) {
+    lab.net.exec(client, "ip", "link", "set", ifname, "down");
+    lab.net.exec(client, "ip", "addr", "flush", "dev", ifname);
+    lab.net.exec(client, "ip", "link", "set", ifname, "address", mac);
+    lab.net.exec(client, "ip", "link", "set", ifname, "up");
+  }
+
+  function messages(mac: string): DhcpMessageEvent[] {
+    return server.events.filter((e): e is DhcpMessageEvent => e.type === "dhcp.message" && e.mac === mac);
+  }
+
+  beforeAll(async () => {
+    app = lab.net.namespace("app");
+    client = lab.net.namespace("cli");
+    ifname = `sb${lab.net.id}`;
+    lab.net.link({ ns: app, ifname: "lab0", address: "198.51.100.2/24" }, { ns: client, ifname });
+    capture = lab.net.spawn(app, "tshark", [
+      "-i",
+      "lab0",
+      "-q",
+      "-w",
+      pcap,
+      "-f",
+      "udp port 67 or udp port 68",
+    ]);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("tshark did not start")), 20_000);
+      capture.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+        if (chunk.includes("Capturing on")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const site = lab.writeFile("site.yaml", siteYaml());
+    server = await lab.serve(app, site, join(lab.dir, "leases"), undefined, { LEASE_SECONDS: "10" });
+  });
+
+  afterAll(async () => {
+    if (existsSync(`/var/lib/dhcpcd/${ifname}.lease`)) rmSync(`/var/lib/dhcpcd/${ifname}.lease`);
+    await lab.destroy();
+  });
+
+  it("ISC dhclient gets every option, renews at T1 and releases", async () => {
+    const mac = "02:00:00:00:0d:01";
+    setMac(mac);
+    const script = hook("dhclient");
+    const conf = lab.writeFile(
+      "dhclient.conf",
+      [
+        "option tftp150 code 150 = array of ip-address;",
+        "request subnet-mask, routers, domain-name-servers, domain-name, domain-search, ntp-servers,",
+        "  tftp-server-name, tftp150, dhcp-lease-time, dhcp-renewal-time, dhcp-rebinding-time;",
+      ].join("\n"),
+    );
+    const files = [
+      "-sf",
+      script,
+      "-lf",
+      join(lab.dir, "dhclient.leases"),
+      "-pf",
+      join(lab.dir, "dhclient.pid"),
+      "-cf",
+      conf,
+    ];
+    lab.net.exec(client, "timeout", "20", "dhclient", "-4", "-1", ...files, ifname);
+    const out = join(lab.dir, "dhclient.out");
+    const bound = lastBlock(await waitForFile(out, (t) => t.includes("reason=BOUND")), ["BOUND"]);
+    expect(bound.get("new_ip_address")).toMatch(/^198\.51\.100\.(1[0-9][0-9])$/);
+    expect(bound.get("new_subnet_mask")).toBe("255.255.255.0");
+    expect(bound.get("new_routers")).toBe("198.51.100.1");
+    expect(bound.get("new_domain_name_servers")).toBe("198.51.100.2");
+    expect(bound.get("new_domain_name")).toBe("contoso.com");
+    expect(bound.get("new_domain_search")).toBe("contoso.com. fabrikam.com.");
+    expect(bound.get("new_ntp_servers")).toBe("198.51.100.2");
+    expect(bound.get("new_tftp_server_name")).toBe("http://prov.contoso.com/");
+    expect(bound.get("new_tftp150")).toBe("198.51.100.40");
+    expect(bound.get("new_dhcp_lease_time")).toBe("10");
+    expect(bound.get("new_dhcp_renewal_time")).toBe("5");
+    // The daemon renews by unicast at T1 (5 s).
+    await waitForFile(out, (t) => t.includes("reason=RENEW"), 15_000);
+    const address = bound.get("new_ip_address")!;
+    const renewed = await server.waitFor(
+      (e) => e.type === "dhcp.message" && e.mac === mac && e.replyReason === "renewing" && e.reply === "ACK",
+    );
+    expect((renewed as DhcpMessageEvent).address).toBe(address);
+    lab.net.exec(client, "timeout", "10", "dhclient", "-4", "-r", ...files, ifname);
+    const release = await server.waitFor(
+      (e) => e.type === "dhcp.lease" && e.action === "release" && e.mac === mac,
+    );
+    expect((release as DhcpLeaseEvent).address).toBe(address);
+  });
+
+  it("busybox udhcpc with the reserved MAC gets 198.51.100.50, renews on SIGUSR1, releases on SIGUSR2", async () => {
+    const mac = "00:04:f2:00:00:01";
+    setMac(mac);
+    const script = hook("udhcpc");
+    const out = join(lab.dir, "udhcpc.out");
+    const udhcpc = lab.net.spawn(client, "udhcpc", [
+      "-i",
+      ifname,
+      "-f",
+      "-t",
+      "5",
+      "-T",
+      "2",
+      "-s",
+      script,
+      "-O",
+      "119",
+      "-O",
+      "66",
+      "-O",
+      "42",
+      "-O",
+      "150",
+      "-O",
+      "15",
+      "-O",
+      "6",
+    ]);
+    const bound = lastBlock(await waitForFile(out, (t) => t.includes("reason=bound")), ["bound"]);
+    expect(bound.get("ip")).toBe("198.51.100.50");
+    expect(bound.get("subnet")).toBe("255.255.255.0");
+    expect(bound.get("router")).toBe("198.51.100.1");
+    expect(bound.get("dns")).toBe("198.51.100.2");
+    expect(bound.get("domain")).toBe("contoso.com");
+    expect(bound.get("search")).toBe("contoso.com fabrikam.com");
+    expect(bound.get("ntpsrv")).toBe("198.51.100.2");
+    expect(bound.get("opt150")).toBe("c6336428");
+    // The reservation's name goes out as option 12.
+    expect(bound.get("hostname")).toBe("tanjay01");
+    // udhcpc refuses to export a URL in option 66 ("bad": not a hostname); the capture checks its bytes.
+    expect(bound.get("tftp")).toBe("bad");
+    const before = messages(mac).length;
+    udhcpc.kill("SIGUSR1");
+    await waitForFile(out, (t) => (t.match(/reason=renew/g) ?? []).length >= 1, 10_000);
+    expect(
+      messages(mac)
+        .slice(before)
+        .some((e) => e.message === "REQUEST" && e.reply === "ACK" && e.address === "198.51.100.50"),
+    ).toBe(true);
+    udhcpc.kill("SIGUSR2");
+    const release = await server.waitFor(
+      (e) => e.type === "dhcp.lease" && e.action === "release" && e.mac === mac,
+    );
+    expect((release as DhcpLeaseEvent).address).toBe("198.51.100.50");
+    udhcpc.kill("SIGKILL");
+  });
+
+  it("dhcpcd gets every option", async () => {
+    const mac = "02:00:00:00:0d:03";
+    setMac(mac);
+    const script = hook("dhcpcd");
+    const conf = lab.writeFile(
+      "dhcpcd.conf",
+      [
+        "noarp",
+        "ipv4only",
+        // dhcpcd's own table decodes 66 as a bare domain name; a URL is a string.
+        "define 66 string tftp_server_name",
+        "define 150 array ipaddress tftp150",
+        "option domain_search, ntp_servers, tftp_server_name, tftp150, domain_name, domain_name_servers",
+      ].join("\n"),
+    );
+    lab.net.exec(client, "timeout", "30", "dhcpcd", "-f", conf, "-c", script, "-4", "-1", "-B", ifname);
+    const bound = lastBlock(readFileSync(join(lab.dir, "dhcpcd.out"), "utf8"), ["BOUND"]);
+    expect(bound.get("new_ip_address")).toMatch(/^198\.51\.100\.1[0-9][0-9]$/);
+    expect(bound.get("new_routers")).toBe("198.51.100.1");
+    expect(bound.get("new_domain_name_servers")).toBe("198.51.100.2");
+    expect(bound.get("new_domain_name")).toBe("contoso.com");
+    expect(bound.get("new_domain_search")).toBe("contoso.com fabrikam.com");
+    expect(bound.get("new_ntp_servers")).toBe("198.51.100.2");
+    expect(bound.get("new_tftp_server_name")).toBe("http://prov.contoso.com/");
+    expect(bound.get("new_tftp150")).toBe("198.51.100.40");
+  });
+
+  it("tshark finds no malformed packet, and option 66 went out as the exact string", async () => {
+    await sleep(500);
+    capture.kill("SIGINT");
+    await new Promise((resolve) =>
+      capture.exitCode !== null ? resolve(null) : capture.once("exit", resolve),
+    );
+    const all = execFileSync("tshark", ["-r", pcap, "-Y", "dhcp"], { encoding: "utf8" });
+    expect(all.split("\n").filter(Boolean).length).toBeGreaterThanOrEqual(12);
+    const malformed = execFileSync(
+      "tshark",
+      ["-r", pcap, "-Y", "_ws.malformed || _ws.expert.severity >= 8388608"],
+      { encoding: "utf8" },
+    );
+    expect(malformed).toBe("");
+    const tftp = execFileSync(
+      "tshark",
+      [
+        "-r",
+        pcap,
+        "-Y",
+        "dhcp.option.dhcp == 5 && dhcp.hw.mac_addr == 00:04:f2:00:00:01",
+        "-T",
+        "fields",
+        "-e",
+        "dhcp.option.tftp_server_name",
+      ],
+      { encoding: "utf8" },
+    );
+    const values = new Set(tftp.split("\n").filter(Boolean));
+    expect([...values]).toEqual(["http://prov.contoso.com/"]);
+  });
+});
