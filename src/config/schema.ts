@@ -156,8 +156,8 @@ export const dnsSchema = z.strictObject({
         .number()
         .int()
         .min(0)
-        .default(200)
-        .describe("Per client /24; 0 turns the limit off"),
+        .default(1000)
+        .describe("Per client /24 (IPv6: /56); 0 turns the limit off"),
       slip: z
         .number()
         .int()
@@ -174,12 +174,15 @@ export const dnsSchema = z.strictObject({
     .prefault({}),
 });
 
+const STRATUM = { error: 'expected "auto", "local" or a stratum from 1 to 15' };
+
 export const ntpSchema = z.strictObject({
   enabled: z.boolean().default(true),
   stratum: z
-    .union([z.literal("auto"), z.literal("local"), z.number().int().min(1).max(15)], {
-      error: 'expected "auto", "local" or a stratum from 1 to 15',
-    })
+    .union(
+      [z.literal("auto"), z.literal("local"), z.number().int().min(1, STRATUM).max(15, STRATUM)],
+      STRATUM,
+    )
     .default("auto")
     .describe(
       "auto: follow the host clock; local: serve the host clock at localStratum; N: claim N when synchronised",
@@ -227,7 +230,7 @@ export const siteFileSchema = z
     log: z
       .strictObject({
         level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
-        events: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+        events: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("debug"),
       })
       .prefault({}),
     dhcp: dhcpSchema.prefault({}),

@@ -70,6 +70,8 @@ function describeIssue(issue: z.core.$ZodIssue, source: YamlSource, path: PathSe
     return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
   }
   if (issue.code === "too_small" && issue.origin === "string") return "must not be empty";
+  if (issue.code === "invalid_format")
+    return `${issue.message}, got ${describeValue(source.document.getIn(path, true))}`;
   return issue.message.replace(/^Invalid input: /, "");
 }
 
