@@ -1,5 +1,5 @@
+import { createRequire } from "node:module";
 import pino, { type Logger } from "pino";
-import pretty from "pino-pretty";
 import type { LogLevel } from "../config/site.js";
 
 export type { Logger };
@@ -20,6 +20,8 @@ export function createLogger(
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   if (human) {
+    // Loaded only for a terminal: journald and start-up time do not pay for it.
+    const pretty = createRequire(import.meta.url)("pino-pretty") as typeof import("pino-pretty");
     return pino(
       base,
       pretty({

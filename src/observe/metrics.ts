@@ -1,10 +1,10 @@
-import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import type { Counter, Registry } from "prom-client";
 import type { SitebootEvent } from "./events.js";
 
 /**
  * Prometheus metrics fed by the event stream. The hot path only bumps plain counters in a Map;
- * prom-client sees them when /metrics is scraped, so a DNS query costs a Map lookup, not a
- * label-set resolution.
+ * prom-client is loaded and sees them when /metrics is first scraped, so neither a DNS query nor
+ * start-up pays for it.
  */
 export interface PoolUsage {
   readonly subnet: string;
@@ -13,69 +13,123 @@ export interface PoolUsage {
   readonly declined: number;
 }
 
+interface CounterSpec {
+  readonly name: string;
+  readonly help: string;
+  readonly labels: readonly string[];
+}
+
+const COUNTERS = {
+  dnsQueries: {
+    name: "siteboot_dns_queries_total",
+    help: "DNS queries answered, by rcode, answer source and transport",
+    labels: ["rcode", "source", "transport"],
+  },
+  dhcpMessages: {
+    name: "siteboot_dhcp_messages_total",
+    help: "DHCP messages received, by type and our reply",
+    labels: ["type", "reply"],
+  },
+  poolExhausted: {
+    name: "siteboot_dhcp_pool_exhausted_total",
+    help: "DISCOVERs left unanswered because the pool was full",
+    labels: ["subnet"],
+  },
+  ntpRequests: { name: "siteboot_ntp_requests_total", help: "NTP requests, by outcome", labels: ["outcome"] },
+  rateLimited: {
+    name: "siteboot_dns_rate_limited_total",
+    help: "DNS responses limited per client, by action",
+    labels: ["action"],
+  },
+  errors: { name: "siteboot_errors_total", help: "Errors inside a service", labels: ["service"] },
+  reloads: { name: "siteboot_reloads_total", help: "Configuration reloads, by result", labels: ["result"] },
+} as const satisfies Record<string, CounterSpec>;
+
+type CounterName = keyof typeof COUNTERS;
+
 export class Metrics {
-  readonly registry = new Registry();
-  readonly #pending = new Map<Counter<string>, Map<string, number>>();
-  readonly #dnsQueries: Counter<string>;
-  readonly #dhcpMessages: Counter<string>;
-  readonly #poolExhausted: Counter<string>;
-  readonly #ntpRequests: Counter<string>;
-  readonly #rateLimited: Counter<string>;
-  readonly #errors: Counter<string>;
-  readonly #reloads: Counter<string>;
+  readonly #pending = new Map<CounterName, Map<string, number>>();
+  readonly #poolUsage: () => readonly PoolUsage[];
+  #registry: Promise<Registry> | undefined;
+  #contentType = "text/plain; version=0.0.4; charset=utf-8";
 
   constructor(poolUsage: () => readonly PoolUsage[]) {
-    const flush = (counter: Counter<string>, labelNames: readonly string[]) => () => {
-      const pending = this.#pending.get(counter);
-      if (!pending) return;
-      for (const [key, value] of pending) {
-        const values = key.split("\u0000");
-        const labels = Object.fromEntries(labelNames.map((n, i) => [n, values[i] ?? ""]));
-        counter.inc(labels, value);
-      }
-      pending.clear();
-    };
-    const counter = (name: string, help: string, labelNames: string[]) => {
-      const c: Counter<string> = new Counter({
-        name,
-        help,
-        labelNames,
-        registers: [this.registry],
-        collect: () => flush(c, labelNames)(),
+    this.#poolUsage = poolUsage;
+    for (const name of Object.keys(COUNTERS) as CounterName[]) this.#pending.set(name, new Map());
+  }
+
+  record(event: SitebootEvent): void {
+    switch (event.type) {
+      case "dns.query":
+        this.#bump("dnsQueries", event.rcode, event.source, event.transport);
+        return;
+      case "dhcp.message":
+        this.#bump("dhcpMessages", event.message, event.reply ?? "none");
+        return;
+      case "dhcp.pool-exhausted":
+        this.#bump("poolExhausted", event.subnet);
+        return;
+      case "ntp.request":
+        this.#bump("ntpRequests", event.outcome);
+        return;
+      case "dns.rate-limited":
+        this.#bump("rateLimited", event.action);
+        return;
+      case "service.error":
+        this.#bump("errors", event.service);
+        return;
+      case "service.state":
+        if (event.service !== "appliance") return;
+        if (event.state === "reloaded") this.#bump("reloads", "ok");
+        else if (event.state === "reload-failed") this.#bump("reloads", "failed");
+        return;
+      default:
+        return;
+    }
+  }
+
+  #bump(counter: CounterName, ...labels: string[]): void {
+    const pending = this.#pending.get(counter);
+    if (!pending) return;
+    const key = labels.join("\u0000");
+    pending.set(key, (pending.get(key) ?? 0) + 1);
+  }
+
+  async text(): Promise<string> {
+    const registry = await (this.#registry ??= this.#createRegistry());
+    this.#contentType = registry.contentType;
+    return registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.#contentType;
+  }
+
+  async #createRegistry(): Promise<Registry> {
+    const prom = await import("prom-client");
+    const registry = new prom.Registry();
+    for (const [key, spec] of Object.entries(COUNTERS) as [CounterName, CounterSpec][]) {
+      const pending = this.#pending.get(key) as Map<string, number>;
+      const counter: Counter<string> = new prom.Counter({
+        name: spec.name,
+        help: spec.help,
+        labelNames: [...spec.labels],
+        registers: [registry],
+        collect: () => {
+          for (const [joined, value] of pending) {
+            const values = joined.split("\u0000");
+            counter.inc(Object.fromEntries(spec.labels.map((n, i) => [n, values[i] ?? ""])), value);
+          }
+          pending.clear();
+        },
       });
-      this.#pending.set(c, new Map());
-      return c;
-    };
-    this.#dnsQueries = counter(
-      "siteboot_dns_queries_total",
-      "DNS queries answered, by rcode, answer source and transport",
-      ["rcode", "source", "transport"],
-    );
-    this.#dhcpMessages = counter(
-      "siteboot_dhcp_messages_total",
-      "DHCP messages received, by type and our reply",
-      ["type", "reply"],
-    );
-    this.#poolExhausted = counter(
-      "siteboot_dhcp_pool_exhausted_total",
-      "DISCOVERs left unanswered because the pool was full",
-      ["subnet"],
-    );
-    this.#ntpRequests = counter("siteboot_ntp_requests_total", "NTP client requests, by outcome", [
-      "outcome",
-    ]);
-    this.#rateLimited = counter(
-      "siteboot_dns_rate_limited_total",
-      "DNS responses limited per client, by action",
-      ["action"],
-    );
-    this.#errors = counter("siteboot_errors_total", "Errors inside a service", ["service"]);
-    this.#reloads = counter("siteboot_reloads_total", "Configuration reloads, by result", ["result"]);
-    new Gauge({
+    }
+    const poolUsage = this.#poolUsage;
+    new prom.Gauge({
       name: "siteboot_dhcp_pool_addresses",
       help: "Addresses in each subnet's pools, by state",
       labelNames: ["subnet", "state"],
-      registers: [this.registry],
+      registers: [registry],
       collect() {
         for (const pool of poolUsage()) {
           this.set({ subnet: pool.subnet, state: "active" }, pool.active);
@@ -87,51 +141,7 @@ export class Metrics {
         }
       },
     });
-    collectDefaultMetrics({ register: this.registry, prefix: "siteboot_" });
-  }
-
-  record(event: SitebootEvent): void {
-    switch (event.type) {
-      case "dns.query":
-        this.#bump(this.#dnsQueries, event.rcode, event.source, event.transport);
-        return;
-      case "dhcp.message":
-        this.#bump(this.#dhcpMessages, event.message, event.reply ?? "none");
-        return;
-      case "dhcp.pool-exhausted":
-        this.#bump(this.#poolExhausted, event.subnet);
-        return;
-      case "ntp.request":
-        this.#bump(this.#ntpRequests, event.outcome);
-        return;
-      case "dns.rate-limited":
-        this.#bump(this.#rateLimited, event.action);
-        return;
-      case "service.error":
-        this.#bump(this.#errors, event.service);
-        return;
-      case "service.state":
-        if (event.service !== "appliance") return;
-        if (event.state === "reloaded") this.#bump(this.#reloads, "ok");
-        else if (event.state === "reload-failed") this.#bump(this.#reloads, "failed");
-        return;
-      default:
-        return;
-    }
-  }
-
-  #bump(counter: Counter<string>, ...labels: string[]): void {
-    const pending = this.#pending.get(counter);
-    if (!pending) return;
-    const key = labels.join("\u0000");
-    pending.set(key, (pending.get(key) ?? 0) + 1);
-  }
-
-  text(): Promise<string> {
-    return this.registry.metrics();
-  }
-
-  get contentType(): string {
-    return this.registry.contentType;
+    prom.collectDefaultMetrics({ register: registry, prefix: "siteboot_" });
+    return registry;
   }
 }
