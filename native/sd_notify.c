@@ -4,6 +4,7 @@
  * libsystemd-dev to build, so this is the whole protocol in a few lines.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <node_api.h>
 #include <stddef.h>
 #include <string.h>

@@ -151,7 +151,14 @@ function deriveSubnet(
   let serverId = listenAddress;
   if (s.server !== undefined) {
     const server = parseIpv4(s.server) ?? 0;
-    if (!inside(server)) error(["server"], `${s.server} is not a host address inside ${cidr.text}`);
+    // Served directly, the server identifier is this box's address on that LAN; behind a relay it
+    // is whatever address of this box the relay forwards to, usually outside the subnet.
+    if (iface !== undefined && !inside(server)) {
+      error(
+        ["server"],
+        `${s.server} is not a host address inside ${cidr.text} (the subnet is served on ${iface})`,
+      );
+    }
     serverId = server;
   } else if (iface !== undefined && !cidrContains(cidr, listenAddress)) {
     error(

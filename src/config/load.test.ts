@@ -130,3 +130,22 @@ dns: { zones: { contoso.com: ["x CNAME y", "x A 198.51.100.1"] } }
     expect(errors("- just\n- a list\n")[0]).toMatch(/^t\.yaml:1:1: expected a mapping/);
   });
 });
+
+describe("server identifiers", () => {
+  const relayed = (
+    server: string,
+    iface = "",
+  ) => `${BASE.replace("listen: { address: 198.51.100.2 }", "listen: { address: 198.51.100.2, interfaces: [lab0] }")}dhcp:
+  subnets:
+    - { subnet: 198.51.100.0/24, interface: lab0, pools: [198.51.100.100-198.51.100.110] }
+    - { subnet: 203.0.113.0/24, ${iface}server: ${server}, router: 203.0.113.1, pools: [203.0.113.50-203.0.113.60] }
+`;
+  it("a relayed subnet may name this box's address outside it", () => {
+    expect(site(relayed("198.51.100.2")).dhcp.subnets[1]?.serverId).toBe(0xc6336402);
+  });
+  it("a directly served subnet needs its server identifier inside it", () => {
+    expect(errors(relayed("198.51.100.2", "interface: lab0, "))).toEqual([
+      "t.yaml:6:58: dhcp.subnets[1].server: 198.51.100.2 is not a host address inside 203.0.113.0/24 (the subnet is served on lab0)",
+    ]);
+  });
+});

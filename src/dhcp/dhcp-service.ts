@@ -12,7 +12,7 @@ import { InterfaceSockets, type SocketOpener } from "./transport.js";
 
 export interface DhcpServiceDeps {
   readonly events: EventSink;
-  /** Opened by start() and closed by stop(). */
+  /** Already open (the appliance opens it first, to replay the journal, and closes it last). */
   readonly leases: LeaseStore;
   readonly now?: () => number;
   /** Port replies to clients go to (68; tests may use another). */
@@ -35,6 +35,9 @@ export class DhcpService implements Service {
   #timer: NodeJS.Timeout | undefined;
   readonly #inFlight = new Set<Promise<void>>();
   #reclaiming = false;
+  #others: { bytes: Buffer; iface: string }[] = [];
+  #discovers: { bytes: Buffer; iface: string }[] = [];
+  #drainScheduled = false;
   #stopped = true;
 
   constructor(site: Site, deps: DhcpServiceDeps) {
@@ -52,14 +55,7 @@ export class DhcpService implements Service {
   }
 
   async start(): Promise<void> {
-    const { warnings } = await this.#deps.leases.open();
-    for (const warning of warnings) this.#error("lease store warning", warning);
-    try {
-      await this.#bind(this.#site);
-    } catch (error) {
-      await this.#deps.leases.close();
-      throw error;
-    }
+    await this.#bind(this.#site);
     this.#stopped = false;
     const interval = this.#deps.reclaimIntervalMs ?? 10_000;
     this.#timer = setInterval(() => this.#reclaim(), interval);
@@ -81,7 +77,7 @@ export class DhcpService implements Service {
   async reload(site: Site): Promise<void> {
     const before = this.#site;
     this.#site = site;
-    this.#core.setSite(site);
+    this.#core.setSite(site, { serverPort: this.#serverPort(site) });
     const rebind =
       before.listen.interfaces.join("\n") !== site.listen.interfaces.join("\n") ||
       this.#serverPort(before) !== this.#serverPort(site);
@@ -105,12 +101,35 @@ export class DhcpService implements Service {
     this.#timer = undefined;
     await this.#sockets?.close();
     this.#sockets = undefined;
+    // In-flight lease writes finish (and their replies go nowhere) before the store may be closed.
     await Promise.allSettled([...this.#inFlight]);
-    await this.#deps.leases.close();
     this.#state("stopped");
   }
 
+  /**
+   * Datagrams read in one turn of the event loop are answered together: requests first (each one
+   * completes an exchange), then DISCOVERs newest first. Under overload this finishes exchanges
+   * instead of starting new ones that clients will have given up on.
+   */
   #receive(bytes: Buffer, iface: string): void {
+    if (this.#stopped) return;
+    const isDiscover = bytes.length > 242 && bytes[240] === 53 && bytes[241] === 1 && bytes[242] === 1;
+    (isDiscover ? this.#discovers : this.#others).push({ bytes, iface });
+    if (!this.#drainScheduled) {
+      this.#drainScheduled = true;
+      setImmediate(() => this.#drain());
+    }
+  }
+
+  #drain(): void {
+    this.#drainScheduled = false;
+    const others = this.#others.splice(0);
+    const discovers = this.#discovers.splice(0);
+    for (const m of others) this.#handle(m.bytes, m.iface);
+    for (let i = discovers.length - 1; i >= 0; i--) this.#handle(discovers[i]!.bytes, discovers[i]!.iface);
+  }
+
+  #handle(bytes: Buffer, iface: string): void {
     if (this.#stopped) return;
     let outcome: CoreOutcome;
     try {

@@ -106,7 +106,7 @@ export interface CorePorts {
 export class DhcpServerCore {
   #site: Site;
   readonly #leases: LeaseStore;
-  readonly #ports: CorePorts;
+  #ports: CorePorts;
   readonly #allocator = new PoolAllocator();
   readonly #offers = new Map<number, HeldOffer>();
   readonly #offerByClient = new Map<string, number>();
@@ -130,8 +130,9 @@ export class DhcpServerCore {
     return this.#site;
   }
 
-  setSite(site: Site): void {
+  setSite(site: Site, ports?: Partial<CorePorts>): void {
     this.#site = site;
+    if (ports) this.#ports = { ...this.#ports, ...ports };
     this.#indexHosts();
   }
 

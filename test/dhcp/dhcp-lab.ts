@@ -16,7 +16,7 @@ export const REPO = join(here, "..", "..");
  * Runs a TypeScript fixture as ONE process (node with the tsx loader): the `tsx` command forks a
  * second node process, and kill -9 of the first would leave the real server running.
  */
-export const NODE_TS = [
+export const NODE_TS: readonly [string, ...string[]] = [
   process.execPath,
   "--import",
   join(REPO, "node_modules", "tsx", "dist", "esm", "index.mjs"),
