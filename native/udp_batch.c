@@ -162,7 +162,7 @@ static void deliver(edge_t *e, int32_t count) {
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   napi_value callback, recv, argv[1], result;
   if (napi_get_reference_value(env, e->callback, &callback) == napi_ok && callback != NULL &&
-      napi_get_undefined(env, &recv) == napi_ok && napi_create_int32(env, count, &argv[0]) == napi_ok) {
+      napi_get_global(env, &recv) == napi_ok && napi_create_int32(env, count, &argv[0]) == napi_ok) {
     e->in_callback = 1;
     napi_status status = napi_make_callback(env, e->async, recv, callback, 1, argv, &result);
     e->in_callback = 0;

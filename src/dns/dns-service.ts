@@ -4,14 +4,13 @@
  * assignment (queries being answered finish on the old one); sockets are rebound only when the
  * bind addresses or the port changed.
  */
-import type dgram from "node:dgram";
 import type { AddressInfo } from "node:net";
 import type { Site } from "../config/site.js";
-import type { EventSink } from "../observe/events.js";
+import { type DnsQueryEvent, type EventSink, NO_EVENTS, type SitebootEvent } from "../observe/events.js";
 import type { Service } from "../service.js";
 import { type AnswerResult, answerQuery, type ClientInfo, DnsEngine } from "./engine.js";
 import { closeTcp, openTcp, type TcpListener } from "./tcp-transport.js";
-import { closeUdp, openUdp } from "./udp-transport.js";
+import { closeUdp, openUdp, type UdpListener } from "./udp-transport.js";
 
 export interface DnsServiceDeps {
   readonly events: EventSink;
@@ -26,8 +25,10 @@ export class DnsService implements Service {
   #site: Site;
   #engine: DnsEngine;
   readonly #events: EventSink;
+  /** What the engine emits into: holds a UDP answer's dns.query event until its reply is sent. */
+  readonly #engineEvents: EventSink;
   readonly #now: () => number;
-  #udp: dgram.Socket[] = [];
+  #udp: UdpListener[] = [];
   #tcp: TcpListener[] = [];
   #listening = false;
 
@@ -35,7 +36,9 @@ export class DnsService implements Service {
     this.#site = site;
     this.#events = deps.events;
     this.#now = deps.now ?? Date.now;
-    this.#engine = new DnsEngine(site.dns, { events: this.#events, now: this.#now });
+    // NO_EVENTS stays itself so the engine keeps its quiet fast path.
+    this.#engineEvents = this.#events === NO_EVENTS ? NO_EVENTS : { emit: (e) => this.#engineEmit(e) };
+    this.#engine = new DnsEngine(site.dns, { events: this.#engineEvents, now: this.#now });
   }
 
   /** The engine currently answering (tests, status output). */
@@ -58,7 +61,7 @@ export class DnsService implements Service {
   }
 
   async reload(site: Site): Promise<void> {
-    const engine = new DnsEngine(site.dns, { events: this.#events, now: this.#now }, this.#engine);
+    const engine = new DnsEngine(site.dns, { events: this.#engineEvents, now: this.#now }, this.#engine);
     const old = this.#site;
     const rebind =
       this.#listening &&
@@ -96,6 +99,44 @@ export class DnsService implements Service {
 
   #handle = (query: Buffer, client: ClientInfo): AnswerResult => answerQuery(this.#engine, query, client);
 
+  // micros for UDP answers: the engine's dns.query event for a query answered at once waits in
+  // #unsent (one entry per such answer, undefined when none was emitted) until the transport says
+  // the reply is on the socket. Events of other answers pass straight through.
+  #capturing = false;
+  #captured: DnsQueryEvent | undefined;
+  #unsent: (DnsQueryEvent | undefined)[] = [];
+  #unsentHead = 0;
+
+  #engineEmit(event: SitebootEvent): void {
+    if (this.#capturing && event.type === "dns.query" && this.#captured === undefined) this.#captured = event;
+    else this.#events.emit(event);
+  }
+
+  #handleUdp = (query: Buffer, client: ClientInfo): AnswerResult => {
+    this.#capturing = true;
+    let result: AnswerResult;
+    try {
+      result = answerQuery(this.#engine, query, client);
+    } finally {
+      this.#capturing = false;
+    }
+    const event = this.#captured;
+    this.#captured = undefined;
+    if (result instanceof Buffer) this.#unsent.push(event);
+    else if (event) this.#events.emit(event);
+    return result;
+  };
+
+  #answered = (micros: number): void => {
+    const event = this.#unsent[this.#unsentHead];
+    this.#unsentHead++;
+    if (this.#unsentHead >= this.#unsent.length) {
+      this.#unsent.length = 0;
+      this.#unsentHead = 0;
+    }
+    if (event) this.#events.emit({ ...event, micros: Math.round(micros * 10) / 10 });
+  };
+
   #onError = (error: Error): void => {
     this.#events.emit({ type: "service.error", at: this.#now(), service: "dns", message: error.message });
   };
@@ -106,7 +147,10 @@ export class DnsService implements Service {
     try {
       for (const address of site.listen.bind) {
         for (let attempt = 0; ; attempt++) {
-          const udp = await openUdp(address, port, this.#handle, this.#onError);
+          const udp =
+            this.#events === NO_EVENTS
+              ? await openUdp(address, port, this.#handle, this.#onError)
+              : await openUdp(address, port, this.#handleUdp, this.#onError, this.#answered);
           const actual = udp.address().port;
           try {
             const tcp = await openTcp(address, actual, tcpSettings, this.#handle, this.#onError);

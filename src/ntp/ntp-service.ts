@@ -7,16 +7,18 @@
  */
 import type { AddressInfo } from "node:net";
 import type { Site } from "../config/site.js";
-import type { EventSink, NtpRequestEvent } from "../observe/events.js";
+import { type EventSink, NO_EVENTS, type NtpRequestEvent } from "../observe/events.js";
 import type { Service } from "../service.js";
 import { type Clock, HostClock } from "./clock.js";
 import { CommandHostSync, type HostSyncSource } from "./host-sync.js";
+import { NTP_HEADER_LENGTH } from "./packet.js";
 import { NtpResponder } from "./responder.js";
 import type { ServerState } from "./server-state.js";
+import { addNanos, type Instant, readU32, writeTimestamp } from "./timestamp.js";
 import {
   closeEndpoint,
   endpointKey,
-  type MessageHandler,
+  type NtpPacketHandler,
   openEndpoint,
   type UdpEndpoint,
 } from "./udp-transport.js";
@@ -44,6 +46,7 @@ export class NtpService implements Service {
   constructor(site: Site, deps: NtpServiceDeps) {
     this.#site = site;
     this.#events = deps.events;
+    this.#quiet = deps.events === NO_EVENTS;
     this.#clock = deps.clock ?? new HostClock();
     this.#hostSync = deps.hostSync ?? new CommandHostSync();
     this.#random = deps.random;
@@ -96,7 +99,7 @@ export class NtpService implements Service {
 
   /** Bound sockets (port 0 in the site resolves to the real port here). */
   addresses(): AddressInfo[] {
-    return [...this.#endpoints.values()].map((e) => e.socket.address());
+    return [...this.#endpoints.values()].map((e) => e.addressInfo());
   }
 
   /** What replies currently say about the server's clock (for status output). */
@@ -104,38 +107,80 @@ export class NtpService implements Service {
     return this.#responder.state();
   }
 
-  readonly #onMessage: MessageHandler = (message, remote, socket) => {
-    // First thing: the receive timestamp.
-    const received = this.#clock.now();
-    const decision = this.#responder.respond(message, remote.address, received);
-    if (decision.kind === "ignored") return;
-    if (decision.kind === "reply" || decision.kind === "kod") {
-      try {
-        socket.send(decision.reply, remote.port, remote.address);
-      } catch {
-        // Socket closing during stop/reload: the request is simply not answered.
-      }
-    }
-    const event: NtpRequestEvent =
-      decision.kind === "reply"
-        ? {
-            type: "ntp.request",
-            at: received.sec * 1000 + received.nsec / 1e6,
-            client: remote.address,
-            version: decision.version,
-            outcome: "reply",
-            stratum: decision.stratum,
-            leap: decision.leap,
-          }
-        : {
-            type: "ntp.request",
-            at: received.sec * 1000 + received.nsec / 1e6,
-            client: remote.address,
-            version: decision.version,
-            outcome: decision.kind,
-          };
-    this.#events.emit(event);
+  /** The clock reading taken first thing when a receive (batch) reaches JavaScript. */
+  #batchNow: Instant = { sec: 0, nsec: 0 };
+
+  readonly #packets: NtpPacketHandler = {
+    beginBatch: () => {
+      this.#batchNow = this.#clock.now();
+    },
+    request: (message, address, _port, ageNanos) => {
+      // The receive timestamp: the kernel's arrival time carried onto this clock's timeline
+      // (batch reading minus the datagram's age), so receive and transmit come from one clock.
+      const received = ageNanos > 0 ? addNanos(this.#batchNow, -Math.round(ageNanos)) : this.#batchNow;
+      const decision = this.#responder.respond(message, address, received);
+      const reply = decision.kind === "reply" || decision.kind === "kod" ? decision.reply : null;
+      if (!this.#quiet) this.#emitRequest(message, address, received, decision);
+      return reply;
+    },
+    stamp: (reply) => {
+      // KoD replies (stratum 0) echo the origin as their transmit timestamp: left alone.
+      if (reply.length < NTP_HEADER_LENGTH || reply[1] === 0) return;
+      const now = this.#clock.now();
+      const probe = this.#stampScratch;
+      writeTimestamp(probe, 0, now);
+      const sec = readU32(probe, 0);
+      const frac = readU32(probe, 4);
+      const rxSec = readU32(reply, 32);
+      const rxFrac = readU32(reply, 36);
+      // Never before the receive timestamp, even if the system clock stepped back meanwhile.
+      if (sec < rxSec || (sec === rxSec && frac < rxFrac)) return;
+      reply.set(probe, 40);
+    },
   };
+
+  readonly #quiet: boolean;
+  readonly #stampScratch = new Uint8Array(8);
+
+  #emitRequest(
+    message: Buffer,
+    client: string,
+    received: Instant,
+    decision: ReturnType<NtpResponder["respond"]>,
+  ): void {
+    const at = received.sec * 1000 + received.nsec / 1e6;
+    const first = message.length > 0 ? message[0]! : 0;
+    const mode = first & 7;
+    let event: NtpRequestEvent;
+    switch (decision.kind) {
+      case "reply":
+        event = {
+          type: "ntp.request",
+          at,
+          client,
+          version: decision.version,
+          mode,
+          outcome: "reply",
+          stratum: decision.stratum,
+          leap: decision.leap,
+        };
+        break;
+      case "ignored":
+        event = {
+          type: "ntp.request",
+          at,
+          client,
+          version: (first >>> 3) & 7,
+          mode,
+          outcome: "ignored",
+          reason: decision.reason,
+        };
+        break;
+      default:
+        event = { type: "ntp.request", at, client, version: decision.version, mode, outcome: decision.kind };
+    }
+    this.#events.emit(event);
+  }
 
   #makeResponder(site: Site, previous?: NtpResponder): NtpResponder {
     return new NtpResponder(
@@ -170,7 +215,7 @@ export class NtpService implements Service {
     try {
       for (const address of wanted) {
         if (this.#endpoints.has(endpointKey(address, port))) continue;
-        opened.push(await openEndpoint(address, port, this.#onMessage, (e) => this.#socketError(e)));
+        opened.push(await openEndpoint(address, port, this.#packets, (e) => this.#socketError(e)));
       }
     } catch (error) {
       await Promise.all(opened.map(closeEndpoint));

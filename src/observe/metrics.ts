@@ -96,7 +96,8 @@ export class Metrics {
   }
 
   async text(): Promise<string> {
-    const registry = await (this.#registry ??= this.#createRegistry());
+    this.#registry ??= this.#createRegistry();
+    const registry = await this.#registry;
     this.#contentType = registry.contentType;
     return registry.metrics();
   }

@@ -69,7 +69,17 @@ describe("NtpService on loopback", () => {
     expect(await query(port, clientRequest(4, 3).subarray(0, 47), 100)).toBeUndefined();
     expect(await query(port, Buffer.alloc(0), 100)).toBeUndefined();
     expect(await query(port, clientRequest(0, 3), 100)).toBeUndefined();
-    expect(events.events.filter((e) => e.type === "ntp.request")).toEqual([]);
+    // Each is recorded as ignored, with the reason and the mode it carried.
+    expect(
+      events.events
+        .filter((e) => e.type === "ntp.request")
+        .map((e) => (e.type === "ntp.request" ? [e.outcome, e.reason, e.mode] : [])),
+    ).toEqual([
+      ...[0, 1, 2, 4, 5, 6, 7].map((mode) => ["ignored", "mode", mode]),
+      ["ignored", "length", 3],
+      ["ignored", "length", 0],
+      ["ignored", "version", 3],
+    ]);
     // Still serving afterwards.
     expect(decodeReply(await query(port, clientRequest())).mode).toBe(4);
   });
