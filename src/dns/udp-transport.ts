@@ -7,6 +7,7 @@
  */
 import dgram from "node:dgram";
 import net, { type AddressInfo } from "node:net";
+import { closeDgram } from "../net/close-dgram.js";
 import { UdpBatchSocket, useUdpBatch } from "../net/udp-batch.js";
 import type { AnswerResult } from "./engine.js";
 import { literalLookup } from "./forwarder.js";
@@ -164,14 +165,7 @@ function openDgramUdp(
       socket.on("error", onError);
       resolve({
         address: () => socket.address(),
-        close: () =>
-          new Promise((done) => {
-            try {
-              socket.close(() => done());
-            } catch {
-              done();
-            }
-          }),
+        close: () => closeDgram(socket),
       });
     });
   });

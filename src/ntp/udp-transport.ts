@@ -9,6 +9,7 @@
 import dgram from "node:dgram";
 import { lookup as dnsLookup } from "node:dns";
 import { type AddressInfo, isIP } from "node:net";
+import { closeDgram } from "../net/close-dgram.js";
 import { UdpBatchSocket, useUdpBatch } from "../net/udp-batch.js";
 
 /** What the service does with datagrams; the transport only moves bytes. */
@@ -151,14 +152,7 @@ function openDgramEndpoint(
         address: bound.address,
         port: bound.port,
         addressInfo: () => socket.address(),
-        close: () =>
-          new Promise((done) => {
-            try {
-              socket.close(() => done());
-            } catch {
-              done();
-            }
-          }),
+        close: () => closeDgram(socket),
       });
     });
   });
