@@ -18,7 +18,7 @@ if [ "$(command -v node)" != /usr/bin/node ]; then
 fi
 
 # Build in the checkout, then copy only what runs.
-[ -d node_modules ] || npm ci --no-audit --no-fund
+[ -d node_modules ] || npm install --no-audit --no-fund
 npm run -s build
 install -d -m 0755 "$PREFIX"
 rm -rf "$PREFIX/dist" "$PREFIX/build"
@@ -26,8 +26,8 @@ cp -a dist package.json package-lock.json "$PREFIX/"
 install -d -m 0755 "$PREFIX/build/Release" "$PREFIX/config"
 cp build/Release/*.node "$PREFIX/build/Release/"
 cp config/site.schema.json "$PREFIX/config/"
-# The native modules were built in the checkout by npm ci; the runtime tree needs no build step.
-(cd "$PREFIX" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund >/dev/null)
+# The native modules were built in the checkout by npm install; the runtime tree needs no build step.
+(cd "$PREFIX" && npm install --omit=dev --ignore-scripts --no-audit --no-fund >/dev/null)
 chmod 0755 "$PREFIX/dist/main.js"
 ln -sf "$PREFIX/dist/main.js" /usr/local/bin/siteboot
 

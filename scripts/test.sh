@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-test-peers.sh
-npm ci --no-audit --no-fund
+npm install --no-audit --no-fund
 npm test
