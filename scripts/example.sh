@@ -30,13 +30,17 @@ cleanup() {
     for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
     ip netns del "$ns" 2>/dev/null || true
   done
-  rm -rf "$state"
+  rm -rf "$state" "/etc/netns/$PHONE"
 }
 trap cleanup EXIT INT TERM
 
 for ns in "$PHONE" "$LAB"; do ip netns del "$ns" 2>/dev/null || true; done
 ip netns add "$LAB"
 ip netns add "$PHONE"
+# Whatever a DHCP client script in the phone namespace writes to /etc/resolv.conf lands here,
+# not in this machine's own /etc/resolv.conf ("ip netns exec" bind-mounts it).
+mkdir -p "/etc/netns/$PHONE"
+echo "nameserver 198.51.100.2" >"/etc/netns/$PHONE/resolv.conf"
 ip link add sb-lab0 type veth peer name sb-phone0
 ip link set sb-lab0 netns "$LAB"
 ip link set sb-phone0 netns "$PHONE"
@@ -50,7 +54,7 @@ ip -n "$PHONE" link set phone0 up
 cat <<TXT
 siteboot is serving config/site.yaml in the network namespace $LAB (lab0, 198.51.100.2).
 From another terminal, be the phone:
-  ip netns exec $PHONE dhclient -v -1 -sf /bin/true phone0            # DHCP (or: busybox udhcpc -i phone0 -q -f -n)
+  ip netns exec $PHONE dhclient -v -1 -lf $state/phone.leases -pf $state/phone.pid phone0   # DHCP
   ip netns exec $PHONE dig @198.51.100.2 _sipinternaltls._tcp.fabrikam.com SRV
   ip netns exec $PHONE dig @198.51.100.2 _sipinternal._tcp.fabrikam.com.contoso.com SRV   # NXDOMAIN, fast
   ip netns exec $PHONE sntp 198.51.100.2
