@@ -20,11 +20,7 @@ export function formatSite(site: Site): string {
     );
     for (const record of zone.records) {
       const owner = `${record.name}.`;
-      const from = record.source
-        ? `   ; ${where(record.source)}`
-        : record.data.type === "SOA" || record.data.type === "NS" || record.data.type === "PTR"
-          ? "   ; generated"
-          : "   ; generated";
+      const from = record.source ? `   ; ${where(record.source)}` : "   ; generated";
       out.push(
         `${owner.padEnd(40)} ${String(record.ttl).padStart(6)} IN ${record.data.type.padEnd(5)} ${formatRecordData(record.data)}${from}`,
       );

@@ -4,6 +4,7 @@
  * configures for this client (host > class > subnet > global). The relay agent option (82) is
  * echoed last by the packet writer.
  */
+import { layeredOptions } from "../config/derive-dhcp.js";
 import { ipv4ToBytes } from "../config/ipv4.js";
 import type { ConfiguredOption, DhcpClass, DhcpHost, DhcpSite, DhcpSubnet } from "../config/site.js";
 import type { ReplyOption } from "./options-field.js";
@@ -11,21 +12,15 @@ import type { ReplyOption } from "./options-field.js";
 /** Options the protocol itself owns: never taken from configuration, never echoed from 55. */
 const PROTOCOL_OWNED = new Set([0, 50, 51, 52, 53, 54, 55, 57, 58, 59, 61, 82, 255]);
 
-/** The site's options for one client, highest layer first wins; the map is in code order. */
+/** The site's options for one client (precedence from the config layer), in code order. */
 export function effectiveOptions(
   site: DhcpSite,
   subnet: DhcpSubnet | undefined,
   cls: DhcpClass | undefined,
   host: DhcpHost | undefined,
 ): Map<number, ConfiguredOption> {
-  const merged = new Map<number, ConfiguredOption>();
-  for (const layer of [site.options, subnet?.options, cls?.options, host?.options]) {
-    if (!layer) continue;
-    for (const [code, option] of layer) {
-      if (!PROTOCOL_OWNED.has(code)) merged.set(code, option);
-    }
-  }
-  return new Map([...merged].sort((a, b) => a[0] - b[0]));
+  const layered = layeredOptions(site, subnet, cls, host);
+  return new Map([...layered].filter(([code]) => !PROTOCOL_OWNED.has(code)).sort((a, b) => a[0] - b[0]));
 }
 
 export interface ReplyOptionInput {
