@@ -29,6 +29,27 @@ describe("parseIpv4", () => {
     expect(parseIpv4(text)).toBeUndefined();
   });
 
+  it("agrees with the textual definition on arbitrary dotted strings", () => {
+    const PART = /^(0|[1-9][0-9]{0,2})$/;
+    const byDefinition = (text: string) => {
+      const parts = text.split(".");
+      if (parts.length !== 4 || !parts.every((p) => PART.test(p) && Number(p) <= 255)) return undefined;
+      return parts.reduce((value, p) => value * 256 + Number(p), 0);
+    };
+    const piece = fc.oneof(
+      fc.integer({ min: 0, max: 300 }).map(String),
+      fc.stringMatching(/^[0-9]{0,5}$/),
+      fc.constantFrom("", "a", " 1", "0x1", "-1", "1e2", "٣"),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { minLength: 1, maxLength: 6 }), (pieces) => {
+        const text = pieces.join(".");
+        expect(parseIpv4(text)).toBe(byDefinition(text));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
   it("round-trips every address", () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 0xffffffff }), (n) => {

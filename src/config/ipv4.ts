@@ -4,19 +4,27 @@ import type { Cidr } from "./site.js";
  * Strict IPv4 text ⇄ unsigned 32-bit integer. Only four-part dotted decimal is accepted: no
  * shortened forms such as `10.1`, no octal or hex parts, no leading zeros, no surrounding space.
  */
-const PART = /^(0|[1-9][0-9]{0,2})$/;
-
 export function parseIpv4(text: string): number | undefined {
-  const parts = text.split(".");
-  if (parts.length !== 4) return undefined;
+  // By hand rather than split + regex: the lease journal replay parses one address per line.
   let value = 0;
-  for (const part of parts) {
-    if (!PART.test(part)) return undefined;
-    const n = Number(part);
-    if (n > 255) return undefined;
-    value = value * 256 + n;
+  let part = 0;
+  let digits = 0;
+  let parts = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i === text.length ? 0x2e : text.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || part > 255 || ++parts > 4) return undefined;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if ((digits > 0 && part === 0) || ++digits > 3) return undefined; // leading zero, or too long
+      part = part * 10 + (c - 0x30);
+    } else {
+      return undefined;
+    }
   }
-  return value;
+  return parts === 4 ? value : undefined;
 }
 
 export function formatIpv4(value: number): string {

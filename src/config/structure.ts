@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import type { Diagnostic, PathSegment } from "./diagnostics.js";
 import { type SiteFile, siteFileSchema } from "./schema.js";
 import { didYouMean } from "./suggest.js";

@@ -5,7 +5,7 @@
  * to 255.255.255.255 leave by that same interface even when the default route points elsewhere.
  */
 import dgram from "node:dgram";
-import { createRequire } from "node:module";
+import { loadNativeModule } from "../net/native-module.js";
 
 interface UdpDeviceModule {
   openDeviceSocket(ifname: string, port: number, receiveBufferBytes: number): number;
@@ -16,21 +16,8 @@ let native: UdpDeviceModule | undefined;
 
 /** Loads build/Release/udp_device.node (built by `npm install` through node-gyp). */
 export function loadUdpDevice(): UdpDeviceModule {
-  if (native) return native;
-  const require = createRequire(import.meta.url);
-  const candidates = ["../../build/Release/udp_device.node", "../../../build/Release/udp_device.node"];
-  const failures: string[] = [];
-  for (const candidate of candidates) {
-    try {
-      native = require(candidate) as UdpDeviceModule;
-      return native;
-    } catch (error) {
-      failures.push(`${candidate}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
-    }
-  }
-  throw new Error(
-    `the DHCP socket module (build/Release/udp_device.node) is not built; run "npm install" or "npx node-gyp rebuild" (${failures.join("; ")})`,
-  );
+  native ??= loadNativeModule<UdpDeviceModule>("udp_device", "the DHCP socket module");
+  return native;
 }
 
 /** Literal addresses only: skips dns.lookup and its extra tick on every send. */

@@ -1,7 +1,9 @@
 /**
- * The zone authority, compiled once per Site: every answer the zones can give is rendered to wire
- * bytes ahead of time, keyed by the lowercase wire-format name (plus qtype), so answering is a map
- * lookup and a copy. Semantics: AA on every answer; NXDOMAIN vs NODATA exact with the zone SOA in
+ * The zone authority, built once per Site: the names of every zone are indexed ahead of time, and
+ * each answer is rendered to wire bytes the first time it is asked for and kept, keyed by the
+ * lowercase wire-format name plus qtype, so answering is a map lookup and a copy. Rendering on
+ * first use keeps start-up and reload short for large zones; the set of kept answers is bounded by
+ * the zone data (qtypes a name does not have share one NODATA answer). Semantics: AA on every answer; NXDOMAIN vs NODATA exact with the zone SOA in
  * the authority section at TTL min(SOA TTL, SOA MINIMUM); empty non-terminals exist (NODATA); CNAME
  * chains inside the zones are followed (bounded, loops stop); SRV/MX/NS targets' A and AAAA go in
  * the additional section; all records of an RRset are returned. Wildcards are not supported.
@@ -12,11 +14,11 @@ import {
   HEADER_LENGTH,
   isInZone,
   nameSuffixes,
-  nameToWire,
   RCODE,
   rcodeName,
   TYPE,
   typeName,
+  wireString,
 } from "./wire.js";
 
 /** A precompiled reply body: the sections that follow the echoed question. */
@@ -41,22 +43,31 @@ export interface CompiledAnswer {
   readonly rcodeName: string;
 }
 
+/** What the authority needs of a parsed question. */
+export interface QuestionKey {
+  readonly qtype: number;
+  /** Lowercase wire name, plus the 2 qtype octets when `withType` (latin1 string). */
+  keyString(withType?: boolean): string;
+}
+
 export interface Authority {
-  /** Lowercase wire name + 2 qtype octets (latin1 string) → answer. */
-  readonly exact: ReadonlyMap<string, CompiledAnswer>;
-  /** Lowercase wire name → answer for every type not in `exact` (NODATA, or a CNAME chain). */
-  readonly byName: ReadonlyMap<string, CompiledAnswer>;
+  /** The answer for a name in the zones (rendered on first use); undefined when no such name exists. */
+  answer(question: QuestionKey): CompiledAnswer | undefined;
   /** Lowercase wire origin → NXDOMAIN template for names under it that do not exist. */
   readonly zoneNx: ReadonlyMap<string, CompiledAnswer>;
-  /** Number of zones compiled (for status output). */
+  /** Number of zones and of names in them (for status output). */
   readonly zoneCount: number;
-  readonly answerCount: number;
+  readonly nameCount: number;
 }
 
 interface Node {
   readonly name: string;
   readonly zone: Zone;
   readonly rrsets: Map<number, ResourceRecord[]>;
+  /** Qtypes answered from their own rendering: the name's types and ANY (every type in use at an alias). */
+  ownAnswers?: Set<number>;
+  /** The shared answer for every other qtype: NODATA, or the CNAME chain. */
+  otherTypes?: CompiledAnswer;
 }
 
 interface Resolution {
@@ -70,11 +81,11 @@ interface Resolution {
 const MAX_CNAME_HOPS = 16;
 
 export function wireKey(name: string): string {
-  return Buffer.from(nameToWire(name)).toString("latin1");
+  return wireString(name);
 }
 
-function typeKey(name: string, qtype: number): string {
-  return wireKey(name) + String.fromCharCode(qtype >> 8, qtype & 0xff);
+function withType(key: string, qtype: number): string {
+  return key + String.fromCharCode(qtype >> 8, qtype & 0xff);
 }
 
 function closestZone(zones: readonly Zone[], name: string): Zone | undefined {
@@ -186,28 +197,42 @@ export function compileAuthority(dns: DnsSite): Authority {
     return { rcode, answer, authority, additional };
   };
 
-  const exact = new Map<string, CompiledAnswer>();
-  const byName = new Map<string, CompiledAnswer>();
+  const byKey = new Map<string, Node>();
   for (const n of nodes.values()) {
-    const types = new Set<number>(n.rrsets.keys());
-    types.add(TYPE.ANY);
-    if (n.rrsets.has(TYPE.CNAME)) for (const t of typesInUse) types.add(t);
-    for (const t of types) {
-      exact.set(typeKey(n.name, t), render(n.name, t, resolve(n.name, t)));
-    }
-    byName.set(wireKey(n.name), render(n.name, null, resolve(n.name, null)));
+    const own = new Set<number>(n.rrsets.keys());
+    own.add(TYPE.ANY);
+    if (n.rrsets.has(TYPE.CNAME)) for (const t of typesInUse) own.add(t);
+    n.ownAnswers = own;
+    byKey.set(wireKey(n.name), n); // also validates every owner name
   }
   const zoneNx = new Map<string, CompiledAnswer>();
   for (const zone of zones) {
     if (!zoneNx.has(wireKey(zone.origin))) zoneNx.set(wireKey(zone.origin), renderNxTemplate(zone));
   }
-  return { exact, byName, zoneNx, zoneCount: zones.length, answerCount: exact.size + byName.size };
+
+  const writer = new WireWriter(0);
+  const rendered = new Map<string, CompiledAnswer>();
+  const answer = (question: QuestionKey): CompiledAnswer | undefined => {
+    const typed = question.keyString(true);
+    const kept = rendered.get(typed);
+    if (kept !== undefined) return kept;
+    const n = byKey.get(question.keyString(false));
+    if (n === undefined) return undefined;
+    const qtype = question.qtype;
+    if (!n.ownAnswers?.has(qtype)) {
+      n.otherTypes ??= render(writer, n.name, null, resolve(n.name, null));
+      return n.otherTypes;
+    }
+    const fresh = render(writer, n.name, qtype, resolve(n.name, qtype));
+    rendered.set(typed, fresh);
+    return fresh;
+  };
+  return { answer, zoneNx, zoneCount: zones.length, nameCount: byKey.size };
 }
 
 /** Renders a resolution for a fixed qname: the question sits at offset 12 with this exact length. */
-function render(qname: string, qtype: number | null, r: Resolution): CompiledAnswer {
-  const qnameLength = nameToWire(qname).length;
-  const w = new WireWriter(HEADER_LENGTH + qnameLength + 4);
+function render(w: WireWriter, qname: string, qtype: number | null, r: Resolution): CompiledAnswer {
+  w.reset(HEADER_LENGTH + wireString(qname).length + 4);
   w.knowName(qname, HEADER_LENGTH);
   for (const rr of r.answer) w.record(rr.name, rr.ttl, rr.data);
   for (const rr of r.authority) w.record(rr.name, rr.ttl, rr.data);
@@ -248,7 +273,7 @@ function renderNxTemplate(zone: Zone): CompiledAnswer {
     nscount: 1,
     arcount: 0,
     originPointerAt: 0,
-    originWireLength: nameToWire(zone.origin).length,
+    originWireLength: wireString(zone.origin).length,
     name: "",
     qtypeName: "",
     rcodeName: rcodeName(RCODE.NXDOMAIN),

@@ -78,10 +78,7 @@ export class DnsService implements Service {
     } else if (!this.#listening && site.dns.enabled && !old.dns.enabled) {
       await this.start();
     }
-    this.#state(
-      "reloaded",
-      `${engine.authority.zoneCount} zones, ${engine.authority.answerCount} compiled answers`,
-    );
+    this.#state("reloaded", `${engine.authority.zoneCount} zones, ${engine.authority.nameCount} names`);
   }
 
   async stop(): Promise<void> {

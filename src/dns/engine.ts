@@ -209,9 +209,7 @@ function answer(engine: DnsEngine, query: Uint8Array, client: ClientInfo): Answe
   }
 
   const auth = engine.authority;
-  let found: CompiledAnswer | undefined = auth.exact.get(q.keyString(true));
-  if (found === undefined) found = auth.byName.get(q.keyString(false));
-  if (found === undefined) found = zoneNxFor(auth, q);
+  const found: CompiledAnswer | undefined = auth.answer(q) ?? zoneNxFor(auth, q);
   if (found !== undefined) {
     const reply = compiledReply(query, q, found, budget, forwarding);
     if (!engine.quiet) {

@@ -2,30 +2,40 @@
  * Encodes Site records to wire format, off the hot path (once per Site). Compression policy:
  * owner names and the RFC 1035 names inside CNAME, NS, PTR, MX and SOA RDATA point at earlier
  * occurrences (the question included); SRV targets are never compressed (RFC 2782) but later names
- * may point into them. Names are validated by nameToWire before any byte is written.
+ * may point into them. Names are validated by wireString before any byte is written.
  */
 import ipaddr from "ipaddr.js";
 import { parseIpv4 } from "../config/ipv4.js";
 import type { RecordData, ResourceRecord } from "../config/site.js";
-import { CLASS_IN, nameSuffixes, nameToWire, TYPE } from "./wire.js";
+import { CLASS_IN, TYPE, wireString } from "./wire.js";
 
 /** Highest offset a compression pointer can reach. */
 const POINTER_LIMIT = 0x3fff;
 
 export class WireWriter {
-  #bytes: Buffer = Buffer.alloc(512);
+  #bytes: Buffer = Buffer.allocUnsafe(512);
   #length = 0;
-  /** Lowercase name → absolute message offset where its labels are written. */
+  #base: number;
+  #compression: boolean;
+  /** Name suffix in wire form (latin1, one character per octet) → absolute message offset. */
   readonly #names = new Map<string, number>();
 
   /**
    * @param base absolute message offset of this writer's first byte
    * @param compression false when the final position is not known: every name written in full
    */
-  constructor(
-    readonly base: number,
-    readonly compression = true,
-  ) {}
+  constructor(base: number, compression = true) {
+    this.#base = base;
+    this.#compression = compression;
+  }
+
+  /** Starts a new message body, keeping the allocated space (one writer serves a whole zone compile). */
+  reset(base: number, compression = true): void {
+    this.#base = base;
+    this.#compression = compression;
+    this.#length = 0;
+    this.#names.clear();
+  }
 
   get length(): number {
     return this.#length;
@@ -33,18 +43,31 @@ export class WireWriter {
 
   /** Registers a name already present in the message (the question) as a pointer target. */
   knowName(name: string, offset: number): void {
-    for (const suffix of nameSuffixes(name)) {
-      if (suffix === "" || offset > POINTER_LIMIT) break;
-      if (!this.#names.has(suffix)) this.#names.set(suffix, offset);
-      offset += Buffer.byteLength(suffix.split(".")[0]!, "utf8") + 1;
+    const wire = wireString(name);
+    for (
+      let at = 0;
+      wire.charCodeAt(at) !== 0 && offset + at <= POINTER_LIMIT;
+      at += wire.charCodeAt(at) + 1
+    ) {
+      const suffix = wire.slice(at);
+      if (!this.#names.has(suffix)) this.#names.set(suffix, offset + at);
     }
   }
 
   #room(n: number): void {
     if (this.#length + n <= this.#bytes.length) return;
-    const next = Buffer.alloc(Math.max(this.#bytes.length * 2, this.#length + n));
+    const next = Buffer.allocUnsafe(Math.max(this.#bytes.length * 2, this.#length + n));
     this.#bytes.copy(next, 0, 0, this.#length);
     this.#bytes = next;
+  }
+
+  /** Octets given as a latin1 string, characters [from, to). */
+  #latin1(text: string, from: number, to: number): void {
+    this.#room(to - from);
+    const bytes = this.#bytes;
+    let at = this.#length;
+    for (let i = from; i < to; i++) bytes[at++] = text.charCodeAt(i);
+    this.#length = at;
   }
 
   u8(v: number): void {
@@ -76,23 +99,21 @@ export class WireWriter {
 
   /** Writes a name, pointing at an earlier copy of its longest known suffix when `compress`. */
   name(name: string, compress: boolean): void {
-    nameToWire(name); // validates labels and length, throws on a bad name
-    const suffixes = nameSuffixes(name);
-    for (const suffix of suffixes) {
-      if (suffix === "") break;
-      const known = compress && this.compression ? this.#names.get(suffix) : undefined;
-      if (known !== undefined) {
-        this.u16(0xc000 | known);
-        return;
+    const wire = wireString(name); // validates labels and length, throws on a bad name
+    if (this.#compression) {
+      for (let at = 0; wire.charCodeAt(at) !== 0; at += wire.charCodeAt(at) + 1) {
+        const suffix = wire.slice(at);
+        const known = compress ? this.#names.get(suffix) : undefined;
+        if (known !== undefined) {
+          this.#latin1(wire, 0, at);
+          this.u16(0xc000 | known);
+          return;
+        }
+        const here = this.#base + this.#length + at;
+        if (here <= POINTER_LIMIT && !this.#names.has(suffix)) this.#names.set(suffix, here);
       }
-      const label = Buffer.from(suffix.split(".")[0]!, "utf8");
-      const here = this.base + this.#length;
-      if (this.compression && here <= POINTER_LIMIT && !this.#names.has(suffix))
-        this.#names.set(suffix, here);
-      this.u8(label.length);
-      this.raw(label);
     }
-    this.u8(0);
+    this.#latin1(wire, 0, wire.length);
   }
 
   /** A whole resource record; the owner is always compressible. */

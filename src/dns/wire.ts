@@ -69,21 +69,49 @@ export const FLAG = {
   CD: 0x0010,
 } as const;
 
-/** Absolute lowercase name ("" = root) → uncompressed wire form. Labels are UTF-8 octets. */
-export function nameToWire(name: string): Uint8Array {
-  if (name === "") return Uint8Array.of(0);
-  const parts = name.split(".");
-  const out: number[] = [];
-  for (const label of parts) {
-    const bytes = Buffer.from(label, "utf8");
-    if (bytes.length === 0 || bytes.length > MAX_LABEL_OCTETS) {
+/** Wire forms already computed: zone names repeat in every answer compiled for a Site. */
+const wireForms = new Map<string, string>();
+const WIRE_FORMS_LIMIT = 8192;
+
+/**
+ * Absolute lowercase name ("" = root) → its uncompressed wire form as a latin1 string, one
+ * character per octet. Labels are UTF-8 octets. Throws on an empty label, a label over 63 octets
+ * or a name over 255 octets. The zone compiler calls this for every name of every answer, so the
+ * common all-ASCII name is built from string slices without a Buffer, and results are memoised.
+ */
+export function wireString(name: string): string {
+  const known = wireForms.get(name);
+  if (known !== undefined) return known;
+  const wire = encodeWire(name);
+  if (wireForms.size >= WIRE_FORMS_LIMIT) wireForms.clear();
+  wireForms.set(name, wire);
+  return wire;
+}
+
+function encodeWire(name: string): string {
+  if (name === "") return "\0";
+  // Non-ASCII labels: measure and slice their UTF-8 octets instead of UTF-16 code units.
+  const text = /[^\0-\x7f]/.test(name) ? Buffer.from(name, "utf8").toString("latin1") : name;
+  let wire = "";
+  let labelStart = 0;
+  for (let i = 0; i <= text.length; i++) {
+    if (i < text.length && text.charCodeAt(i) !== 0x2e) continue;
+    const length = i - labelStart;
+    if (length === 0 || length > MAX_LABEL_OCTETS) {
+      const label = Buffer.from(text.slice(labelStart, i), "latin1").toString("utf8");
       throw new Error(`invalid DNS label "${label}" in "${name}"`);
     }
-    out.push(bytes.length, ...bytes);
+    wire += String.fromCharCode(length) + text.slice(labelStart, i);
+    labelStart = i + 1;
   }
-  out.push(0);
-  if (out.length > MAX_NAME_OCTETS) throw new Error(`DNS name "${name}" is longer than 255 octets`);
-  return Uint8Array.from(out);
+  wire += "\0";
+  if (wire.length > MAX_NAME_OCTETS) throw new Error(`DNS name "${name}" is longer than 255 octets`);
+  return wire;
+}
+
+/** Absolute lowercase name → uncompressed wire form (see `wireString`). */
+export function nameToWire(name: string): Buffer {
+  return Buffer.from(wireString(name), "latin1");
 }
 
 /** Label sequence (uncompressed wire name) → presentation text without the trailing dot. */

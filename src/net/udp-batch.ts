@@ -8,9 +8,10 @@
  * until it returns (the next batch overwrites them). Replies staged with `reply()` go out in one
  * sendmmsg on `flush()`, or when the handler returns; replies completed later go with `sendTo()`.
  */
-import { createRequire } from "node:module";
+
 import type { AddressInfo } from "node:net";
 import { isIP } from "node:net";
+import { loadNativeModule } from "./native-module.js";
 
 interface NativeOpened {
   readonly handle: unknown;
@@ -49,18 +50,12 @@ let loadFailure: string | undefined;
 /** Loads build/Release/udp_batch.node once; undefined (with the reason in `udpBatchFailure()`) if it is not built. */
 export function loadUdpBatch(): UdpBatchModule | undefined {
   if (native || loadFailure) return native;
-  const require = createRequire(import.meta.url);
-  const failures: string[] = [];
-  for (const candidate of ["../../build/Release/udp_batch.node", "../../../build/Release/udp_batch.node"]) {
-    try {
-      native = require(candidate) as UdpBatchModule;
-      return native;
-    } catch (error) {
-      failures.push(`${candidate}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
-    }
+  try {
+    native = loadNativeModule<UdpBatchModule>("udp_batch", "the batched UDP module");
+  } catch (error) {
+    loadFailure = (error as Error).message;
   }
-  loadFailure = `the batched UDP module (build/Release/udp_batch.node) is not built; run "npm install" (${failures.join("; ")})`;
-  return undefined;
+  return native;
 }
 
 export function udpBatchFailure(): string | undefined {

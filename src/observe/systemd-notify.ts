@@ -1,4 +1,4 @@
-import { createRequire } from "node:module";
+import { loadNativeModule } from "../net/native-module.js";
 
 /**
  * systemd's readiness protocol (Type=notify): READY=1 once every service listens, RELOADING=1 and
@@ -15,18 +15,7 @@ export interface SystemdNotifier {
 type Send = (socketPath: string, message: string) => number;
 
 export function loadNotifySender(): Send {
-  const require = createRequire(import.meta.url);
-  const errors: string[] = [];
-  for (const candidate of ["../../build/Release/sd_notify.node", "../../../build/Release/sd_notify.node"]) {
-    try {
-      return (require(candidate) as { notify: Send }).notify;
-    } catch (error) {
-      errors.push((error as Error).message);
-    }
-  }
-  throw new Error(
-    `the systemd notify module (build/Release/sd_notify.node) is not built; run "npm install" (${errors.join("; ")})`,
-  );
+  return loadNativeModule<{ notify: Send }>("sd_notify", "the systemd notify module").notify;
 }
 
 export function createNotifier(

@@ -1,13 +1,16 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loopbackSiteText } from "./loopback-site.js";
 
 const run = promisify(execFile);
+
+/** The shipped program: the bundle `npm run build` writes (npm test builds before the tests run). */
+const SITEBOOT = "dist/main.js";
 
 /** A free UDP+TCP port on loopback, chosen by the kernel. */
 async function freePort(): Promise<number> {
@@ -50,6 +53,10 @@ afterEach(() => {
 });
 
 describe("siteboot serve as a process", () => {
+  beforeAll(() => {
+    if (!existsSync(SITEBOOT)) throw new Error(`${SITEBOOT} is missing: run "npm run build" (npm test does)`);
+  });
+
   it("tells systemd READY, RELOADING, WATCHDOG and STOPPING, reloads on SIGHUP and exits 0 within 2 s of SIGTERM", async () => {
     const dir = mkdtempSync(join(tmpdir(), "siteboot-serve-"));
     dirs.push(dir);
@@ -68,7 +75,7 @@ describe("siteboot serve as a process", () => {
 
     const serve = spawn(
       process.execPath,
-      ["--import", "tsx", "src/main.ts", "serve", "-c", file, "--state-dir", join(dir, "state")],
+      [SITEBOOT, "serve", "-c", file, "--state-dir", join(dir, "state")],
       {
         env: { ...process.env, NOTIFY_SOCKET: join(dir, "notify.sock"), WATCHDOG_USEC: "200000" },
         stdio: ["ignore", "pipe", "pipe"],
@@ -108,6 +115,12 @@ describe("siteboot serve as a process", () => {
     // One JSON line per log entry (journald reads them as they come).
     const lines = output.split("\n").filter(Boolean);
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+    // The serving line reports how long each start-up phase took.
+    const serving = lines.map((l) => JSON.parse(l)).find((l) => l.startupMs !== undefined);
+    expect(Object.keys(serving.startupMs)).toEqual(
+      expect.arrayContaining(["program", "site", "dns", "ntp", "control", "total", "cpu"]),
+    );
+    expect(serving.startupMs.total).toBeGreaterThanOrEqual(serving.startupMs.program);
   });
 
   it("exits 1 with one clear message when the file is invalid", async () => {
@@ -116,9 +129,7 @@ describe("siteboot serve as a process", () => {
     const file = join(dir, "site.yaml");
     writeFileSync(file, loopbackSiteText(["bad A 10.1"]));
     const failure = await run(process.execPath, [
-      "--import",
-      "tsx",
-      "src/main.ts",
+      SITEBOOT,
       "serve",
       "-c",
       file,

@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { answerQuery, createEngine, type DnsEngine } from "../../src/dns/engine.js";
 import { encodeQuery } from "../../src/dns/query-builder.js";
-import { typeCode } from "../../src/dns/wire.js";
+import { typeCode, wireString } from "../../src/dns/wire.js";
 import { decodeReply, edgeZone, exampleSite } from "./site-fixture.js";
 
 let engine: DnsEngine;
@@ -351,5 +351,23 @@ describe("authority table", () => {
     expect(classic.answer).toEqual(full.answer);
     expect(classic.additional).toEqual([]);
     expect(classic.length).toBeLessThanOrEqual(512);
+  });
+
+  it("keeps one answer per name and type present; every other qtype shares one NODATA answer", () => {
+    const key = (name: string, qtype: number) => ({
+      qtype,
+      keyString: (withType = true) =>
+        wireString(name) + (withType ? String.fromCharCode(qtype >> 8, qtype & 0xff) : ""),
+    });
+    const auth = engine.authority;
+    const a = auth.answer(key("sip.fabrikam.com", 1));
+    expect(a).toBeDefined();
+    expect(auth.answer(key("sip.fabrikam.com", 1))).toBe(a); // kept, not rendered again
+    const nodata = auth.answer(key("sip.fabrikam.com", 99));
+    expect(nodata).toMatchObject({ ancount: 0, nscount: 1 });
+    // Thousands of different qtypes at a name cost nothing more than the one shared answer.
+    for (let t = 100; t < 5000; t++)
+      if (t !== 255) expect(auth.answer(key("sip.fabrikam.com", t))).toBe(nodata); // 255 = ANY
+    expect(auth.answer(key("no-such-name.fabrikam.com", 1))).toBeUndefined();
   });
 });

@@ -48,7 +48,7 @@ describe("gate", () => {
 
   it("turns a thrown error into SERVFAIL and a service.error event", () => {
     const broken = createEngine(engine.dns, { events });
-    (broken.authority.exact as Map<string, unknown>).get = () => {
+    broken.authority.answer = () => {
       throw new Error("boom");
     };
     const out = answerQuery(broken, encodeQuery({ name: "sip.fabrikam.com", id: 9 }), client) as Buffer;
