@@ -84,10 +84,6 @@ export function wireKey(name: string): string {
   return wireString(name);
 }
 
-function withType(key: string, qtype: number): string {
-  return key + String.fromCharCode(qtype >> 8, qtype & 0xff);
-}
-
 function closestZone(zones: readonly Zone[], name: string): Zone | undefined {
   return zones.find((z) => isInZone(name, z.origin));
 }

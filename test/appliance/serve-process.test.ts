@@ -128,14 +128,9 @@ describe("siteboot serve as a process", () => {
     dirs.push(dir);
     const file = join(dir, "site.yaml");
     writeFileSync(file, loopbackSiteText(["bad A 10.1"]));
-    const failure = await run(process.execPath, [
-      SITEBOOT,
-      "serve",
-      "-c",
-      file,
-      "--state-dir",
-      dir,
-    ]).catch((e: unknown) => e);
+    const failure = await run(process.execPath, [SITEBOOT, "serve", "-c", file, "--state-dir", dir]).catch(
+      (e: unknown) => e,
+    );
     expect(failure).toMatchObject({ code: 1 });
     const out = (failure as { stdout: string }).stdout;
     const fatal = out
