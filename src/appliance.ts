@@ -3,7 +3,7 @@ import { basename, dirname } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import { formatDiagnostic } from "./config/diagnostics.js";
-import { formatIpv4 } from "./config/ipv4.js";
+import { formatIpv4, parseIpv4 } from "./config/ipv4.js";
 import { type LoadResult, loadSite } from "./config/load.js";
 import type { Site } from "./config/site.js";
 import { DhcpService } from "./dhcp/dhcp-service.js";
@@ -15,7 +15,7 @@ import { eventLogger } from "./observe/event-log.js";
 import { EventBus, type SitebootEvent } from "./observe/events.js";
 import { Metrics, type PoolUsage } from "./observe/metrics.js";
 import type { SystemdNotifier } from "./observe/systemd-notify.js";
-import { Timeline } from "./observe/timeline.js";
+import { DEFAULT_TIMELINE_LIMITS, Timeline } from "./observe/timeline.js";
 import type { Service } from "./service.js";
 
 type ServiceName = Service["name"];
@@ -44,7 +44,7 @@ export class StartupError extends Error {}
  */
 export class Appliance implements ControlSource {
   readonly events = new EventBus();
-  readonly timeline = new Timeline();
+  readonly timeline = new Timeline(DEFAULT_TIMELINE_LIMITS, (address) => this.#activeMac(address));
   readonly metrics: Metrics;
   readonly #options: ApplianceOptions;
   readonly #log: Logger;
@@ -107,8 +107,6 @@ export class Appliance implements ControlSource {
       } catch (error) {
         throw new StartupError(`lease store: ${(error as Error).message}`);
       }
-      for (const lease of this.#leases.all())
-        if (lease.state === "active") this.timeline.linkAddress(formatIpv4(lease.address), lease.mac);
       phase("leases");
     }
 
@@ -234,6 +232,13 @@ export class Appliance implements ControlSource {
   healthy(): boolean {
     if (!this.#site || this.#stopping) return false;
     return ORDER.every((name) => !enabled(this.#site as Site, name) || this.#services.has(name));
+  }
+
+  /** The MAC holding an address by an active lease, for the timeline of DNS and NTP clients. */
+  #activeMac(address: string): string | undefined {
+    const value = parseIpv4(address);
+    const lease = value === undefined ? undefined : this.#leases?.byAddress(value);
+    return lease?.state === "active" ? lease.mac : undefined;
   }
 
   status(): unknown {

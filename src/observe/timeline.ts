@@ -52,12 +52,21 @@ export class Timeline {
   /** Insertion order doubles as recency: a client is moved to the end on every event. */
   readonly #clients = new Map<string, ClientRecord>();
   readonly #macByAddress = new Map<string, string>();
+  readonly #macOfAddress: (address: string) => string | undefined;
 
-  constructor(limits: TimelineLimits = DEFAULT_TIMELINE_LIMITS) {
+  /**
+   * @param macOfAddress who holds an address according to the lease store, asked when the timeline
+   *   has not itself seen that address handed out (leases from before a restart)
+   */
+  constructor(
+    limits: TimelineLimits = DEFAULT_TIMELINE_LIMITS,
+    macOfAddress: (address: string) => string | undefined = () => undefined,
+  ) {
     this.#limits = limits;
+    this.#macOfAddress = macOfAddress;
   }
 
-  /** Teaches the timeline which MAC holds which address (from the lease store at start). */
+  /** Teaches the timeline which MAC holds which address (DHCP ACKs and lease events). */
   linkAddress(address: string, mac: string): void {
     this.#macByAddress.set(address, mac);
     if (this.#macByAddress.size > this.#limits.clients * 4) {
@@ -168,7 +177,7 @@ export class Timeline {
   }
 
   #clientForAddress(address: string, at: number): ClientRecord {
-    const mac = this.#macByAddress.get(address);
+    const mac = this.#macByAddress.get(address) ?? this.#macOfAddress(address);
     const client = this.#client(mac ? macKey(mac) : `ip:${address}`, at);
     if (mac) client.mac = mac;
     client.address = address;

@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { serviceNodeFlags } from "../helpers/service-node-flags.js";
 
 const run = promisify(execFile);
 const UNIT = "scripts/systemd/siteboot.service";
@@ -34,5 +35,9 @@ describe("the systemd unit", () => {
     ]) {
       expect(unit.split("\n")).toContain(line);
     }
+  });
+
+  it("caps the young generation, and the benchmarks read the same flags from ExecStart", () => {
+    expect(serviceNodeFlags()).toEqual(["--max-semi-space-size=2"]);
   });
 });

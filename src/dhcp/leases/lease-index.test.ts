@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Lease } from "./lease.js";
 import { LeaseIndex } from "./lease-index.js";
@@ -54,5 +55,41 @@ describe("LeaseIndex", () => {
     const replayed = new LeaseIndex();
     for (const row of index.values()) replayed.set(row);
     expect(replayed.byClient("c")?.address).toBe(index.byClient("c")?.address);
+  });
+
+  it("agrees with a plain list model under any sequence of writes and deletes", () => {
+    type Op = { put: true; address: number; client: string; start: number } | { put: false; address: number };
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({
+        put: fc.constant(true as const),
+        address: fc.integer({ min: 1, max: 6 }),
+        client: fc.constantFrom("a", "b", "c"),
+        start: fc.integer({ min: 0, max: 3 }),
+      }),
+      fc.record({ put: fc.constant(false as const), address: fc.integer({ min: 1, max: 6 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+        const index = new LeaseIndex();
+        let rows: Lease[] = []; // write order, one row per address
+        for (const o of ops) {
+          rows = rows.filter((r) => r.address !== o.address);
+          if (o.put) {
+            const row = lease(o.address, o.client, o.start);
+            rows.push(row);
+            index.set(row);
+          } else {
+            index.delete(o.address);
+          }
+        }
+        for (const client of ["a", "b", "c"]) {
+          let best: Lease | undefined;
+          for (const r of rows) if (r.clientKey === client && (!best || r.start >= best.start)) best = r;
+          expect(index.byClient(client)).toBe(best);
+        }
+        expect([...index.values()]).toEqual(rows);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -6,8 +6,12 @@ import type { Lease } from "./lease.js";
  */
 export class LeaseIndex {
   readonly #byAddress = new Map<number, Lease>();
-  /** clientKey → addresses, in write order (an address is moved to the end when rewritten). */
-  readonly #byClient = new Map<string, Set<number>>();
+  /**
+   * clientKey → addresses, in write order (an address is moved to the end when rewritten). Nearly
+   * every client holds one address, kept as a plain number: a Set per client would cost ~100
+   * bytes each, a megabyte per 10,000 leases.
+   */
+  readonly #byClient = new Map<string, number | Set<number>>();
 
   get size(): number {
     return this.#byAddress.size;
@@ -25,6 +29,7 @@ export class LeaseIndex {
   byClient(clientKey: string): Lease | undefined {
     const addresses = this.#byClient.get(clientKey);
     if (addresses === undefined) return undefined;
+    if (typeof addresses === "number") return this.#byAddress.get(addresses);
     let best: Lease | undefined;
     for (const address of addresses) {
       const lease = this.#byAddress.get(address);
@@ -52,14 +57,15 @@ export class LeaseIndex {
     // replay then rebuilds the same tie-break order for byClient.
     this.#byAddress.delete(lease.address);
     this.#byAddress.set(lease.address, lease);
-    let addresses = this.#byClient.get(lease.clientKey);
-    if (addresses === undefined) {
-      addresses = new Set();
-      this.#byClient.set(lease.clientKey, addresses);
+    const addresses = this.#byClient.get(lease.clientKey);
+    if (addresses === undefined || addresses === lease.address) {
+      this.#byClient.set(lease.clientKey, lease.address);
+    } else if (typeof addresses === "number") {
+      this.#byClient.set(lease.clientKey, new Set([addresses, lease.address]));
     } else {
       addresses.delete(lease.address);
+      addresses.add(lease.address);
     }
-    addresses.add(lease.address);
   }
 
   delete(address: number): boolean {
@@ -78,7 +84,11 @@ export class LeaseIndex {
   #forgetClientAddress(clientKey: string, address: number): void {
     const addresses = this.#byClient.get(clientKey);
     if (addresses === undefined) return;
+    if (typeof addresses === "number") {
+      if (addresses === address) this.#byClient.delete(clientKey);
+      return;
+    }
     addresses.delete(address);
-    if (addresses.size === 0) this.#byClient.delete(clientKey);
+    if (addresses.size === 1) this.#byClient.set(clientKey, addresses.values().next().value as number);
   }
 }

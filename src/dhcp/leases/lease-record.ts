@@ -46,6 +46,21 @@ export function encodeRecord(record: JournalRecord): string {
   return record.op === "put" ? encodePut(record.lease) : encodeDelete(record.address);
 }
 
+/**
+ * One copy of each subnet and vendor-class text: thousands of leases share a handful of values, and
+ * JSON.parse would otherwise give every line its own copy (~1 MB per 10,000 leases).
+ */
+const sharedTexts = new Map<string, string>();
+const SHARED_TEXTS_LIMIT = 1024;
+
+function shared(text: string): string {
+  const known = sharedTexts.get(text);
+  if (known !== undefined) return known;
+  if (sharedTexts.size >= SHARED_TEXTS_LIMIT) sharedTexts.clear();
+  sharedTexts.set(text, text);
+  return text;
+}
+
 function corrupt(reason: string): DecodedLine {
   return { kind: "corrupt", reason };
 }
@@ -88,12 +103,12 @@ export function decodeLine(line: string): DecodedLine {
     address,
     clientKey,
     mac,
-    subnet,
+    subnet: shared(subnet),
     state,
     start,
     expiresAt,
     ...(hostname === undefined ? {} : { hostname }),
-    ...(vendorClass === undefined ? {} : { vendorClass }),
+    ...(vendorClass === undefined ? {} : { vendorClass: shared(vendorClass) }),
   };
   const problem = leaseProblem(lease);
   if (problem !== undefined) return corrupt(problem);

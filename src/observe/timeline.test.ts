@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import type { SitebootEvent } from "./events.js";
+import { Timeline } from "./timeline.js";
+
+const dns = (client: string, name: string, at: number): SitebootEvent => ({
+  type: "dns.query",
+  at,
+  client,
+  transport: "udp",
+  name,
+  qtype: "A",
+  rcode: name.startsWith("nx") ? "NXDOMAIN" : "NOERROR",
+  source: "authority",
+  answers: name.startsWith("nx") ? 0 : 1,
+  truncated: false,
+});
+
+const ack = (mac: string, address: string, at: number): SitebootEvent => ({
+  type: "dhcp.message",
+  at,
+  mac,
+  message: "REQUEST",
+  reply: "ACK",
+  address,
+  vendorClass: "Polycom-CX700",
+});
+
+describe("Timeline", () => {
+  it("files a DNS query under the MAC that was ACKed the address", () => {
+    const t = new Timeline();
+    t.record(ack("00:04:f2:00:00:01", "198.51.100.100", 1));
+    t.record(dns("198.51.100.100", "sip.fabrikam.com", 2));
+    t.record(dns("198.51.100.100", "nx.fabrikam.com", 3));
+    expect(t.entries("00-04-F2-00-00-01")?.map((e) => e.summary)).toEqual([
+      "REQUEST → ACK 198.51.100.100",
+      "A sip.fabrikam.com → NOERROR (1)",
+      "A nx.fabrikam.com → NXDOMAIN",
+    ]);
+    expect(t.clients()[0]).toMatchObject({ mac: "00:04:f2:00:00:01", nxdomains: 1, entries: 3 });
+    expect(t.entries("198.51.100.100")).toBeUndefined();
+  });
+
+  it("asks the lease store who holds an address it has not seen handed out (leases from before a restart)", () => {
+    const asked: string[] = [];
+    const t = new Timeline(undefined, (address) => {
+      asked.push(address);
+      return address === "198.51.100.7" ? "00:04:f2:00:00:07" : undefined;
+    });
+    t.record(dns("198.51.100.7", "sip.fabrikam.com", 1));
+    t.record(dns("198.51.100.8", "sip.fabrikam.com", 2));
+    expect(t.entries("00:04:f2:00:00:07")).toHaveLength(1);
+    expect(t.entries("198.51.100.8")).toHaveLength(1); // nobody holds it: kept by IP
+    expect(asked).toEqual(["198.51.100.7", "198.51.100.8"]);
+  });
+
+  it("keeps at most perClient entries per client and at most `clients` clients", () => {
+    const t = new Timeline({ perClient: 3, clients: 2 });
+    for (let i = 0; i < 10; i++) t.record(dns("203.0.113.1", `n${i}.test`, i));
+    expect(t.entries("203.0.113.1")?.map((e) => e.summary)).toEqual([
+      "A n7.test → NOERROR (1)",
+      "A n8.test → NOERROR (1)",
+      "A n9.test → NOERROR (1)",
+    ]);
+    t.record(dns("203.0.113.2", "a.test", 11));
+    t.record(dns("203.0.113.3", "b.test", 12)); // the least recently active client goes
+    expect(t.size).toBe(2);
+    expect(t.entries("203.0.113.1")).toBeUndefined();
+    expect(t.clients().map((c) => c.address)).toEqual(["203.0.113.3", "203.0.113.2"]);
+  });
+});
