@@ -18,7 +18,7 @@ export type OptionsArea =
 function scanField(
   field: Uint8Array,
   where: string,
-  out: Map<number, Uint8Array[]>,
+  out: Map<number, Uint8Array>,
 ): { ok: true } | { ok: false; error: string } {
   let i = 0;
   while (i < field.length) {
@@ -34,10 +34,11 @@ function scanField(
     if (start + length > field.length) {
       return { ok: false, error: `option ${code} in ${where} runs past the end (length ${length})` };
     }
-    const parts = out.get(code);
     const data = field.subarray(start, start + length);
-    if (parts) parts.push(data);
-    else out.set(code, [data]);
+    const earlier = out.get(code);
+    // A split option (RFC 3396) is joined in the order its pieces appear; almost every option
+    // comes in one piece and stays a view of the message.
+    out.set(code, earlier ? concat([earlier, data]) : data);
     i = start + length;
   }
   // A missing END is tolerated: several embedded clients stop at the last option.
@@ -47,38 +48,31 @@ function scanField(
 /**
  * Decodes the options of a message: the options field first, then `file` and `sname` when option 52
  * says they carry options. Instances of one code are concatenated in that order (RFC 3396 §5).
+ * Values are views of `options`, `file` and `sname` (copies only where pieces were joined): the
+ * caller must not change those bytes while it uses the result.
  */
 export function decodeOptionsArea(options: Uint8Array, file: Uint8Array, sname: Uint8Array): OptionsArea {
-  const parts = new Map<number, Uint8Array[]>();
-  const main = scanField(options, "the options field", parts);
+  const merged = new Map<number, Uint8Array>();
+  const main = scanField(options, "the options field", merged);
   if (!main.ok) return main;
   let overload = 0;
-  const overloadParts = parts.get(OVERLOAD);
-  if (overloadParts) {
-    const value = concat(overloadParts);
-    if (value.length !== 1 || value[0]! < 1 || value[0]! > 3) {
+  const overloadValue = merged.get(OVERLOAD);
+  if (overloadValue) {
+    if (overloadValue.length !== 1 || overloadValue[0]! < 1 || overloadValue[0]! > 3) {
       return { ok: false, error: "option 52 (overload) must be one byte of value 1, 2 or 3" };
     }
-    overload = value[0]!;
-    // Option 52 inside file/sname is meaningless; only the one in the options field counts.
-    const extra = new Map<number, Uint8Array[]>();
+    overload = overloadValue[0]!;
     if (overload & OVERLOAD_FILE) {
-      const r = scanField(file, "the file field", extra);
+      const r = scanField(file, "the file field", merged);
       if (!r.ok) return r;
     }
     if (overload & OVERLOAD_SNAME) {
-      const r = scanField(sname, "the sname field", extra);
+      const r = scanField(sname, "the sname field", merged);
       if (!r.ok) return r;
     }
-    extra.delete(OVERLOAD);
-    for (const [code, list] of extra) {
-      const existing = parts.get(code);
-      if (existing) existing.push(...list);
-      else parts.set(code, list);
-    }
+    // Option 52 inside file/sname is meaningless; only the one in the options field counts.
+    merged.set(OVERLOAD, overloadValue);
   }
-  const merged = new Map<number, Uint8Array>();
-  for (const [code, list] of parts) merged.set(code, concat(list));
   return { ok: true, options: merged, overload };
 }
 

@@ -113,9 +113,10 @@ export function decodePacket(bytes: Uint8Array): DecodeResult {
       yiaddr: view.getUint32(16),
       siaddr: view.getUint32(20),
       giaddr: view.getUint32(24),
-      chaddr: bytes.slice(28, 44),
-      sname: bytes.slice(SNAME_OFFSET, SNAME_OFFSET + SNAME_LENGTH),
-      file: bytes.slice(FILE_OFFSET, FILE_OFFSET + FILE_LENGTH),
+      // Views, not copies: a request is decoded once and answered from the same bytes.
+      chaddr: bytes.subarray(28, 44),
+      sname: bytes.subarray(SNAME_OFFSET, SNAME_OFFSET + SNAME_LENGTH),
+      file: bytes.subarray(FILE_OFFSET, FILE_OFFSET + FILE_LENGTH),
       options: area.options,
       overload: area.overload,
     },

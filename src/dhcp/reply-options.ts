@@ -32,75 +32,89 @@ export interface ReplyOptionInput {
   /** From effectiveOptions (code order). */
   readonly configured: ReadonlyMap<number, ConfiguredOption>;
   /** Option 55 from the request, in the client's order. */
-  readonly requested: readonly number[];
+  readonly requested: ArrayLike<number>;
   /** Option 61 to echo (RFC 6842). */
   readonly clientId?: Uint8Array;
 }
 
+/**
+ * Four-octet values (mask, router, server identifier, lease times) repeat in every reply of a
+ * subnet: one shared copy each. The option assembler copies them into the reply and never changes
+ * them.
+ */
+const u32Values = new Map<number, Uint8Array>();
+const U32_VALUES_LIMIT = 1024;
+
 function u32(value: number): Uint8Array {
-  return ipv4ToBytes(value >>> 0);
+  const known = u32Values.get(value);
+  if (known !== undefined) return known;
+  if (u32Values.size >= U32_VALUES_LIMIT) u32Values.clear();
+  const bytes = ipv4ToBytes(value >>> 0);
+  u32Values.set(value, bytes);
+  return bytes;
 }
 
 /** Builds the ordered option list for an OFFER, ACK (with or without lease) or NAK. */
+/** Option 53's value for each message type (1–8), shared like the four-octet values. */
+const MESSAGE_TYPES = Array.from({ length: 9 }, (_, type) => Uint8Array.of(type));
+
+/** Codes already placed in the reply being built (replies are built one at a time, synchronously). */
+const taken = new Uint8Array(256);
+
 export function replyOptions(input: ReplyOptionInput): ReplyOption[] {
   const out: ReplyOption[] = [
-    { code: 53, data: Uint8Array.of(input.messageType) },
+    { code: 53, data: MESSAGE_TYPES[input.messageType] ?? Uint8Array.of(input.messageType) },
     { code: 54, data: u32(input.serverId) },
   ];
   if (input.messageType === 6) {
     if (input.clientId) out.push({ code: 61, data: input.clientId });
     return out;
   }
+  taken.fill(0);
+  const place = (code: number, data: Uint8Array) => {
+    out.push({ code, data });
+    taken[code] = 1;
+  };
+  taken[53] = 1;
+  taken[54] = 1;
   // T1/T2 travel with the configured options: in 55's order when asked for, else in code order.
-  let timers: Map<number, Uint8Array> | undefined;
+  let t1: Uint8Array | undefined;
+  let t2: Uint8Array | undefined;
   if (input.leaseSeconds !== undefined) {
-    out.push({ code: 51, data: u32(input.leaseSeconds) });
+    place(51, u32(input.leaseSeconds));
     if (input.subnet) {
-      timers = new Map([
-        [58, u32(Math.min(input.subnet.renewSeconds, input.leaseSeconds))],
-        [59, u32(Math.min(input.subnet.rebindSeconds, input.leaseSeconds))],
-      ]);
+      t1 = u32(Math.min(input.subnet.renewSeconds, input.leaseSeconds));
+      t2 = u32(Math.min(input.subnet.rebindSeconds, input.leaseSeconds));
     }
   }
   const lookup = (code: number): Uint8Array | undefined =>
-    timers?.get(code) ?? input.configured.get(code)?.data;
-  const taken = new Set<number>([53, 54, 51]);
+    code === 58 && t1 ? t1 : code === 59 && t2 ? t2 : input.configured.get(code)?.data;
   if (input.subnet) {
-    out.push({ code: 1, data: u32(input.subnet.cidr.mask) });
-    taken.add(1);
+    place(1, u32(input.subnet.cidr.mask));
     const router = input.subnet.router;
-    if (router !== undefined) {
-      out.push({ code: 3, data: u32(router) });
-      taken.add(3);
-    }
+    if (router !== undefined) place(3, u32(router));
   }
-  for (const code of input.requested) {
-    if (taken.has(code)) continue;
+  const requested = input.requested;
+  for (let i = 0; i < requested.length; i++) {
+    const code = requested[i]!;
+    if (taken[code]) continue;
     const data = lookup(code);
-    if (data === undefined) continue;
-    out.push({ code, data });
-    taken.add(code);
+    if (data !== undefined) place(code, data);
   }
   // What the site configures is sent whether asked for or not (phones rarely ask for 66 or 160).
-  let timersPending = timers !== undefined;
-  for (const [code, option] of input.configured) {
+  let timersPending = t1 !== undefined;
+  const placeTimers = () => {
+    if (t1 && !taken[58]) place(58, t1);
+    if (t2 && !taken[59]) place(59, t2);
+  };
+  input.configured.forEach((option, code) => {
     if (timersPending && code > 59) {
-      pushTimers(out, timers!, taken);
+      placeTimers();
       timersPending = false;
     }
-    if (taken.has(code)) continue;
-    out.push({ code, data: option.data });
-    taken.add(code);
-  }
-  if (timersPending) pushTimers(out, timers!, taken);
+    if (!taken[code]) place(code, option.data);
+  });
+  if (timersPending) placeTimers();
   if (input.clientId) out.push({ code: 61, data: input.clientId });
   return out;
-}
-
-function pushTimers(out: ReplyOption[], timers: ReadonlyMap<number, Uint8Array>, taken: Set<number>): void {
-  for (const [code, data] of timers) {
-    if (taken.has(code)) continue;
-    out.push({ code, data });
-    taken.add(code);
-  }
 }

@@ -31,7 +31,10 @@ import { effectiveOptions, replyOptions } from "./reply-options.js";
 
 export const DHCP_SERVER_PORT = 67;
 export const DHCP_CLIENT_PORT = 68;
-const LIMITED_BROADCAST = 0xffffffff;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+const LIMITED_BROADCAST = "255.255.255.255";
+const NOTHING_REQUESTED = new Uint8Array(0);
 /** RFC 2131 §2: every client accepts 576-byte IP datagrams; 20 + 8 bytes of IP/UDP headers. */
 const MIN_MESSAGE_SIZE = 576;
 const MAX_MESSAGE_SIZE = 1500;
@@ -187,25 +190,25 @@ export class DhcpServerCore {
       reply = built.reply;
       included = built.included;
     }
-    const event: DhcpMessageEvent = {
+    // Built field by field in a fixed order (the order of the log line), without temporary objects.
+    const event: Mutable<DhcpMessageEvent> = {
       type: "dhcp.message",
       at: now,
       mac: ctx.client.mac,
-      ...(ctx.client.clientId !== undefined ? { clientId: ctx.client.clientId } : {}),
-      message: name,
-      ...(ctx.vendorClass !== undefined ? { vendorClass: ctx.vendorClass } : {}),
-      ...(packet.options.has(55) ? { requested: [...packet.options.get(55)!] } : {}),
-      ...(ctx.requestedAddress !== undefined ? { requestedAddress: formatIpv4(ctx.requestedAddress) } : {}),
-      interface: arrival.interface,
-      ...(packet.giaddr !== 0 ? { relay: formatIpv4(packet.giaddr) } : {}),
-      reply: reply?.message ?? null,
-      replyReason: decision.reason,
-      ...(decision.reply && decision.reply.yiaddr !== 0
-        ? { address: formatIpv4(decision.reply.yiaddr) }
-        : {}),
-      ...(included ? { replyOptions: included } : {}),
-      ...(ctx.subnet ? { subnet: ctx.subnet.cidr.text } : {}),
-    };
+    } as Mutable<DhcpMessageEvent>;
+    if (ctx.client.clientId !== undefined) event.clientId = ctx.client.clientId;
+    event.message = name;
+    if (ctx.vendorClass !== undefined) event.vendorClass = ctx.vendorClass;
+    const requested = packet.options.get(55);
+    if (requested) event.requested = Array.from(requested);
+    if (ctx.requestedAddress !== undefined) event.requestedAddress = formatIpv4(ctx.requestedAddress);
+    event.interface = arrival.interface;
+    if (packet.giaddr !== 0) event.relay = formatIpv4(packet.giaddr);
+    event.reply = reply?.message ?? null;
+    event.replyReason = decision.reason;
+    if (decision.reply && decision.reply.yiaddr !== 0) event.address = formatIpv4(decision.reply.yiaddr);
+    if (included) event.replyOptions = included;
+    if (ctx.subnet) event.subnet = ctx.subnet.cidr.text;
     return {
       ...(reply ? { reply } : {}),
       leaseWrites: writes,
@@ -558,7 +561,7 @@ export class DhcpServerCore {
       subnet,
       ...(reply.leaseSeconds !== undefined ? { leaseSeconds: reply.leaseSeconds } : {}),
       configured: this.#configured(subnet, ctx.cls, ctx.host),
-      requested: requested ? [...requested] : [],
+      requested: requested ?? NOTHING_REQUESTED,
       ...(clientId && clientId.length > 0 ? { clientId } : {}),
     });
     const relayAgent = packet.giaddr !== 0 ? packet.options.get(82) : undefined;
@@ -619,7 +622,7 @@ export class DhcpServerCore {
     const ciaddr = informCiaddr ?? packet.ciaddr;
     if (!isNak && ciaddr !== 0)
       return { address: formatIpv4(ciaddr), port: this.#ports.clientPort, broadcast: false };
-    return { address: formatIpv4(LIMITED_BROADCAST), port: this.#ports.clientPort, broadcast: true };
+    return { address: LIMITED_BROADCAST, port: this.#ports.clientPort, broadcast: true };
   }
 
   // ---- expiry --------------------------------------------------------------------------------
