@@ -54,7 +54,7 @@ export class Appliance implements ControlSource {
   #loadedAt = 0;
   #startedAt = 0;
   /** Milliseconds spent in each start-up phase, since the process began (`total`), and CPU time (`cpu`). */
-  #startup: Record<string, number> = {};
+  readonly #startup: Record<string, number> = {};
   #reloads = {
     ok: 0,
     failed: 0,

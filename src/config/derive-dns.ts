@@ -1,7 +1,7 @@
 import { type Diagnostic, formatPath, type PathSegment } from "./diagnostics.js";
 import { isInZone, normalizeName } from "./dns-names.js";
-import { cidrContains, parseIpv4 } from "./ipv4.js";
-import { parseRecordLine } from "./records.js";
+import { cidrContains, formatIpv4, parseIpv4 } from "./ipv4.js";
+import { parseRecordLine, recordTarget } from "./records.js";
 import type { Cidr, RecordData, ResourceRecord, SourceRef, Zone } from "./site.js";
 import type { YamlSource } from "./yaml-source.js";
 
@@ -161,13 +161,9 @@ function addNameserverAddress(drafts: Map<string, ZoneDraft>, input: DnsDerivati
     home.records.push({
       name: input.nameserver,
       ttl: input.defaultTtl,
-      data: { type: "A", address: formatAddress(input.self) },
+      data: { type: "A", address: formatIpv4(input.self) },
     });
   }
-}
-
-function formatAddress(value: number): string {
-  return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
 }
 
 /**
@@ -275,7 +271,7 @@ function checkTargets(
   for (const zone of zones) {
     for (const record of zone.records) {
       if (!record.source) continue;
-      const target = targetOf(record.data);
+      const target = recordTarget(record.data);
       if (target === undefined || target === "") continue;
       const home = sorted.find((z) => isInZone(target, z.origin));
       let problem: string | undefined;
@@ -299,20 +295,6 @@ function checkTargets(
         });
       }
     }
-  }
-}
-
-function targetOf(data: RecordData): string | undefined {
-  switch (data.type) {
-    case "SRV":
-    case "CNAME":
-      return data.target;
-    case "NS":
-      return data.host;
-    case "MX":
-      return data.exchange;
-    default:
-      return undefined;
   }
 }
 

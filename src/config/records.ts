@@ -239,6 +239,21 @@ function parseData(
 }
 
 /** Record data in zone-file text form (names absolute with the trailing dot). */
+/** The name a record points at (SRV/CNAME target, NS host, MX exchange); undefined for the others. */
+export function recordTarget(data: RecordData): string | undefined {
+  switch (data.type) {
+    case "SRV":
+    case "CNAME":
+      return data.target;
+    case "NS":
+      return data.host;
+    case "MX":
+      return data.exchange;
+    default:
+      return undefined;
+  }
+}
+
 export function formatRecordData(data: RecordData): string {
   const abs = (name: string) => `${name}.`;
   switch (data.type) {

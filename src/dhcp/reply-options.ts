@@ -4,6 +4,7 @@
  * configures for this client (host > class > subnet > global). The relay agent option (82) is
  * echoed last by the packet writer.
  */
+import { BoundedMemo } from "../bounded-memo.js";
 import { layeredOptions } from "../config/derive-dhcp.js";
 import { ipv4ToBytes } from "../config/ipv4.js";
 import type { ConfiguredOption, DhcpClass, DhcpHost, DhcpSite, DhcpSubnet } from "../config/site.js";
@@ -42,25 +43,19 @@ export interface ReplyOptionInput {
  * subnet: one shared copy each. The option assembler copies them into the reply and never changes
  * them.
  */
-const u32Values = new Map<number, Uint8Array>();
-const U32_VALUES_LIMIT = 1024;
+const u32Values = new BoundedMemo(1024, (value: number) => ipv4ToBytes(value >>> 0));
 
 function u32(value: number): Uint8Array {
-  const known = u32Values.get(value);
-  if (known !== undefined) return known;
-  if (u32Values.size >= U32_VALUES_LIMIT) u32Values.clear();
-  const bytes = ipv4ToBytes(value >>> 0);
-  u32Values.set(value, bytes);
-  return bytes;
+  return u32Values.get(value);
 }
 
-/** Builds the ordered option list for an OFFER, ACK (with or without lease) or NAK. */
 /** Option 53's value for each message type (1–8), shared like the four-octet values. */
 const MESSAGE_TYPES = Array.from({ length: 9 }, (_, type) => Uint8Array.of(type));
 
 /** Codes already placed in the reply being built (replies are built one at a time, synchronously). */
 const taken = new Uint8Array(256);
 
+/** Builds the ordered option list for an OFFER, ACK (with or without lease) or NAK. */
 export function replyOptions(input: ReplyOptionInput): ReplyOption[] {
   const out: ReplyOption[] = [
     { code: 53, data: MESSAGE_TYPES[input.messageType] ?? Uint8Array.of(input.messageType) },

@@ -8,7 +8,8 @@
  * chains inside the zones are followed (bounded, loops stop); SRV/MX/NS targets' A and AAAA go in
  * the additional section; all records of an RRset are returned. Wildcards are not supported.
  */
-import type { DnsSite, RecordData, ResourceRecord, Zone } from "../config/site.js";
+import { recordTarget } from "../config/records.js";
+import type { DnsSite, ResourceRecord, Zone } from "../config/site.js";
 import { typeOf, WireWriter } from "./record-writer.js";
 import {
   HEADER_LENGTH,
@@ -65,7 +66,7 @@ interface Node {
   readonly zone: Zone;
   readonly rrsets: Map<number, ResourceRecord[]>;
   /** Qtypes answered from their own rendering: the name's types and ANY (every type in use at an alias). */
-  ownAnswers?: Set<number>;
+  readonly ownAnswers: Set<number>;
   /** The shared answer for every other qtype: NODATA, or the CNAME chain. */
   otherTypes?: CompiledAnswer;
 }
@@ -80,10 +81,6 @@ interface Resolution {
 /** CNAME hops followed inside the zones before giving up (BIND follows 16). */
 const MAX_CNAME_HOPS = 16;
 
-export function wireKey(name: string): string {
-  return wireString(name);
-}
-
 function closestZone(zones: readonly Zone[], name: string): Zone | undefined {
   return zones.find((z) => isInZone(name, z.origin));
 }
@@ -93,26 +90,13 @@ function negativeSoa(zone: Zone): ResourceRecord {
   return { name: zone.origin, ttl: Math.min(soa.ttl, soa.data.minimum), data: soa.data };
 }
 
-function targetOf(data: RecordData): string | undefined {
-  switch (data.type) {
-    case "SRV":
-      return data.target;
-    case "MX":
-      return data.exchange;
-    case "NS":
-      return data.host;
-    default:
-      return undefined;
-  }
-}
-
 export function compileAuthority(dns: DnsSite): Authority {
   const zones = dns.zones;
   const nodes = new Map<string, Node>();
   const node = (name: string, zone: Zone): Node => {
     let n = nodes.get(name);
     if (!n) {
-      n = { name, zone, rrsets: new Map() };
+      n = { name, zone, rrsets: new Map(), ownAnswers: new Set([TYPE.ANY]) };
       nodes.set(name, n);
     }
     return n;
@@ -179,7 +163,9 @@ export function compileAuthority(dns: DnsSite): Authority {
     const additional: ResourceRecord[] = [];
     const present = new Set(answer.map((rr) => `${rr.name}/${rr.data.type}`));
     for (const rr of answer) {
-      const target = targetOf(rr.data);
+      // Additional-section processing is for SRV, MX and NS (RFC 1035 §3.3, RFC 2782); a CNAME
+      // chain is already followed in the answer.
+      const target = rr.data.type === "CNAME" ? undefined : recordTarget(rr.data);
       if (target === undefined) continue;
       const t = nodes.get(target);
       if (!t || t.rrsets.has(TYPE.CNAME)) continue;
@@ -195,15 +181,14 @@ export function compileAuthority(dns: DnsSite): Authority {
 
   const byKey = new Map<string, Node>();
   for (const n of nodes.values()) {
-    const own = new Set<number>(n.rrsets.keys());
-    own.add(TYPE.ANY);
-    if (n.rrsets.has(TYPE.CNAME)) for (const t of typesInUse) own.add(t);
-    n.ownAnswers = own;
-    byKey.set(wireKey(n.name), n); // also validates every owner name
+    for (const t of n.rrsets.keys()) n.ownAnswers.add(t);
+    if (n.rrsets.has(TYPE.CNAME)) for (const t of typesInUse) n.ownAnswers.add(t);
+    byKey.set(wireString(n.name), n); // also validates every owner name
   }
   const zoneNx = new Map<string, CompiledAnswer>();
   for (const zone of zones) {
-    if (!zoneNx.has(wireKey(zone.origin))) zoneNx.set(wireKey(zone.origin), renderNxTemplate(zone));
+    const key = wireString(zone.origin);
+    if (!zoneNx.has(key)) zoneNx.set(key, renderNxTemplate(zone));
   }
 
   const writer = new WireWriter(0);
@@ -215,7 +200,7 @@ export function compileAuthority(dns: DnsSite): Authority {
     const n = byKey.get(question.keyString(false));
     if (n === undefined) return undefined;
     const qtype = question.qtype;
-    if (!n.ownAnswers?.has(qtype)) {
+    if (!n.ownAnswers.has(qtype)) {
       n.otherTypes ??= render(writer, n.name, null, resolve(n.name, null));
       return n.otherTypes;
     }

@@ -2,7 +2,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { readName } from "./message-parser.js";
 import { WireWriter } from "./record-writer.js";
-import { nameToWire } from "./wire.js";
+import { wireString } from "./wire.js";
+
+/** The wire form as octets. */
+const nameToWire = (name: string): Buffer => Buffer.from(wireString(name), "latin1");
 
 /** The definition, label by label: length octet, UTF-8 octets, then the root's zero. */
 function referenceWire(name: string): Buffer {
@@ -15,7 +18,7 @@ const anyLabel = fc.oneof(asciiLabel, fc.constantFrom("bücher", "é", "ドメ�
 const name = (label: fc.Arbitrary<string>) =>
   fc.array(label, { minLength: 1, maxLength: 6 }).map((labels) => labels.join("."));
 
-describe("nameToWire", () => {
+describe("wireString", () => {
   it("writes length-prefixed UTF-8 labels and the root", () => {
     fc.assert(
       fc.property(name(anyLabel), (n) => {

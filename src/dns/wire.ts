@@ -3,6 +3,8 @@
  * forwarder. Names in the Site model are absolute, lowercase, without the trailing dot.
  */
 
+import { BoundedMemo } from "../bounded-memo.js";
+
 export const HEADER_LENGTH = 12;
 /** Largest UDP payload answered (DNS flag day 2020): fits one Ethernet frame without fragmenting. */
 export const MAX_UDP_PAYLOAD = 1232;
@@ -70,8 +72,7 @@ export const FLAG = {
 } as const;
 
 /** Wire forms already computed: zone names repeat in every answer compiled for a Site. */
-const wireForms = new Map<string, string>();
-const WIRE_FORMS_LIMIT = 8192;
+const wireForms = new BoundedMemo(8192, encodeWire);
 
 /**
  * Absolute lowercase name ("" = root) → its uncompressed wire form as a latin1 string, one
@@ -80,12 +81,7 @@ const WIRE_FORMS_LIMIT = 8192;
  * common all-ASCII name is built from string slices without a Buffer, and results are memoised.
  */
 export function wireString(name: string): string {
-  const known = wireForms.get(name);
-  if (known !== undefined) return known;
-  const wire = encodeWire(name);
-  if (wireForms.size >= WIRE_FORMS_LIMIT) wireForms.clear();
-  wireForms.set(name, wire);
-  return wire;
+  return wireForms.get(name);
 }
 
 function encodeWire(name: string): string {
@@ -107,11 +103,6 @@ function encodeWire(name: string): string {
   wire += "\0";
   if (wire.length > MAX_NAME_OCTETS) throw new Error(`DNS name "${name}" is longer than 255 octets`);
   return wire;
-}
-
-/** Absolute lowercase name → uncompressed wire form (see `wireString`). */
-export function nameToWire(name: string): Buffer {
-  return Buffer.from(wireString(name), "latin1");
 }
 
 /** Label sequence (uncompressed wire name) → presentation text without the trailing dot. */

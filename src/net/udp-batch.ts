@@ -11,6 +11,7 @@
 
 import type { AddressInfo } from "node:net";
 import { isIP } from "node:net";
+import { BoundedMemo } from "../bounded-memo.js";
 import { loadNativeModule } from "./native-module.js";
 
 interface NativeOpened {
@@ -97,7 +98,11 @@ export interface UdpBatchOptions {
 
 export type BatchHandler = (batch: UdpBatchSocket) => void;
 
-const MAX_ADDRESS_CACHE = 4096;
+/** Source addresses repeat (the same clients ask again and again): their text is made once. */
+const ipv4Names = new BoundedMemo(
+  4096,
+  (v: number) => `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`,
+);
 
 /** One bound socket; also the view of the batch being delivered. */
 export class UdpBatchSocket {
@@ -113,7 +118,6 @@ export class UdpBatchSocket {
   readonly #sendMeta: Int32Array;
   readonly #handler: BatchHandler;
   readonly #onError: (error: Error) => void;
-  readonly #v4Names = new Map<number, string>();
   #staged = 0;
   #closed = false;
   /** Datagrams in the batch being delivered (0 outside a delivery). */
@@ -205,14 +209,7 @@ export class UdpBatchSocket {
     const a = this.#recvAddr;
     const o = i * 16;
     if (this.#recvMeta[i * 4 + 2] === 4) {
-      const key = ((a[o]! << 24) | (a[o + 1]! << 16) | (a[o + 2]! << 8) | a[o + 3]!) >>> 0;
-      let name = this.#v4Names.get(key);
-      if (name === undefined) {
-        if (this.#v4Names.size >= MAX_ADDRESS_CACHE) this.#v4Names.clear();
-        name = `${a[o]}.${a[o + 1]}.${a[o + 2]}.${a[o + 3]}`;
-        this.#v4Names.set(key, name);
-      }
-      return name;
+      return ipv4Names.get(((a[o]! << 24) | (a[o + 1]! << 16) | (a[o + 2]! << 8) | a[o + 3]!) >>> 0);
     }
     return formatIpv6(a, o);
   }

@@ -1,3 +1,4 @@
+import { BoundedMemo } from "../../bounded-memo.js";
 import { formatIpv4, parseIpv4 } from "../../config/ipv4.js";
 import { isLeaseState, type Lease, leaseProblem } from "./lease.js";
 
@@ -50,15 +51,10 @@ export function encodeRecord(record: JournalRecord): string {
  * One copy of each subnet and vendor-class text: thousands of leases share a handful of values, and
  * JSON.parse would otherwise give every line its own copy (~1 MB per 10,000 leases).
  */
-const sharedTexts = new Map<string, string>();
-const SHARED_TEXTS_LIMIT = 1024;
+const sharedTexts = new BoundedMemo(1024, (text: string) => text);
 
 function shared(text: string): string {
-  const known = sharedTexts.get(text);
-  if (known !== undefined) return known;
-  if (sharedTexts.size >= SHARED_TEXTS_LIMIT) sharedTexts.clear();
-  sharedTexts.set(text, text);
-  return text;
+  return sharedTexts.get(text);
 }
 
 function corrupt(reason: string): DecodedLine {
