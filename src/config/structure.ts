@@ -11,7 +11,9 @@ export function checkStructure(
 ):
   | { data: SiteFile; diagnostics: Diagnostic[] }
   | { data?: undefined; diagnostics: Diagnostic[]; failed: PathSegment[][] } {
-  const result = siteFileSchema.safeParse(raw ?? {});
+  // jitless: the file is checked once per load, so zod's generated fast path (compiled with
+  // new Function on first use) would cost more to compile than it saves.
+  const result = siteFileSchema.safeParse(raw ?? {}, { jitless: true });
   if (result.success) return { data: result.data, diagnostics: [] };
   const diagnostics: Diagnostic[] = [];
   const failed: PathSegment[][] = [];
@@ -60,9 +62,8 @@ export function withoutPaths(raw: unknown, paths: readonly (readonly PathSegment
 
 function describeIssue(issue: z.core.$ZodIssue, source: YamlSource, path: PathSegment[]): string {
   if (issue.code === "invalid_type") {
-    const present = source.document.hasIn(path);
-    if (!present) return `is required (expected ${article(issue.expected)})`;
-    const got = describeValue(source.document.getIn(path, true));
+    if (!source.has(path)) return `is required (expected ${article(issue.expected)})`;
+    const got = describeValue(source.valueAt(path));
     if (issue.message.startsWith("Invalid input")) return `expected ${article(issue.expected)}, got ${got}`;
     return `${issue.message}, got ${got}`;
   }
@@ -70,8 +71,7 @@ function describeIssue(issue: z.core.$ZodIssue, source: YamlSource, path: PathSe
     return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
   }
   if (issue.code === "too_small" && issue.origin === "string") return "must not be empty";
-  if (issue.code === "invalid_format")
-    return `${issue.message}, got ${describeValue(source.document.getIn(path, true))}`;
+  if (issue.code === "invalid_format") return `${issue.message}, got ${describeValue(source.valueAt(path))}`;
   return issue.message.replace(/^Invalid input: /, "");
 }
 
@@ -89,12 +89,8 @@ function article(expected: string): string {
 
 function describeValue(value: unknown): string {
   if (value === null || value === undefined) return "nothing";
-  if (typeof value === "object" && value !== null && "items" in value) return "a list or mapping";
-  const scalar =
-    typeof value === "object" && value !== null && "value" in value
-      ? (value as { value: unknown }).value
-      : value;
-  return JSON.stringify(scalar) ?? String(scalar);
+  if (typeof value === "object") return "a list or mapping";
+  return JSON.stringify(value) ?? String(value);
 }
 
 /** Keys the schema allows at a path, for "did you mean" hints. */

@@ -1,70 +1,113 @@
-import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import {
+  constructFromEvents,
+  EVENT_ID,
+  type Event,
+  getScalarValue,
+  parseEvents,
+  SCALAR_STYLE,
+  YAMLException,
+} from "js-yaml";
 import type { Diagnostic, PathSegment } from "./diagnostics.js";
 import { formatPath } from "./diagnostics.js";
 import type { SourceRef } from "./site.js";
 
+/** Aliases (`*name`) allowed in one file: anchors are for sharing an option set, not for volume. */
+const MAX_ALIASES = 100;
 /**
- * site.yaml as a YAML document that still knows where every value stands, so each problem can be
- * reported at its own FILE:LINE:COL.
+ * Nodes the loaded value may hold once every alias is followed. Aliases share one object, so a
+ * file of a few lines could otherwise stand for billions of nodes ("billion laughs") and stall
+ * every later walk over the value.
+ */
+const MAX_EXPANDED_NODES = 200_000;
+
+/** Where one node of the document stands: its offset, and where its keys or items stand. */
+interface Place {
+  /** Offset of the node's first character (its anchor or tag when it has one); -1 for an empty value. */
+  readonly start: number;
+  readonly entries?: Map<string, { readonly key: number; readonly value: Place }>;
+  readonly items?: Place[];
+}
+
+/**
+ * site.yaml as a YAML value that still knows where every node stands, so each problem can be
+ * reported at its own FILE:LINE:COL. Parsed once into js-yaml's event stream: the events build
+ * the value and, side by side, the map of places.
  */
 export class YamlSource {
   readonly file: string;
-  readonly document: Document.Parsed;
-  readonly #lines: LineCounter;
   readonly #text: string;
+  readonly #errors: Diagnostic[] = [];
+  readonly #value: unknown;
+  readonly #root: Place | undefined;
+  #lineStarts: number[] | undefined;
 
   constructor(text: string, file: string) {
     this.file = file;
     this.#text = text;
-    this.#lines = new LineCounter();
-    this.document = parseDocument(text, { lineCounter: this.#lines, prettyErrors: false, uniqueKeys: true });
-  }
-
-  /** YAML syntax errors (and warnings), each at its own position. */
-  syntaxDiagnostics(): Diagnostic[] {
-    const out: Diagnostic[] = [];
-    for (const [severity, list] of [
-      ["error", this.document.errors],
-      ["warning", this.document.warnings],
-    ] as const) {
-      for (const problem of list) {
-        const pos = this.#lines.linePos(problem.pos[0]);
-        const message = problem.message.split("\n")[0] ?? problem.message;
-        // A record line that starts with a quoted "@" ends the YAML string early: say how to write it.
-        const hint = /^\s*-\s*["']@["']\s+\S/.test(this.#lineText(pos.line))
-          ? ' (quote the whole record line, e.g. - "@ A 198.51.100.10")'
-          : "";
-        out.push({
-          severity,
-          file: this.file,
-          line: pos.line,
-          col: pos.col,
-          path: "",
-          message: `YAML: ${message}${hint}`,
-        });
+    let value: unknown = null;
+    let root: Place | undefined;
+    try {
+      const events = parseEvents(text, { filename: file });
+      const placed = placesOf(events, text);
+      if (placed.secondDocument !== undefined) {
+        this.#errors.push(
+          this.#diagnosticAt(
+            placed.secondDocument,
+            "YAML: the file holds more than one document (a second --- starts one); write one",
+          ),
+        );
+      } else {
+        root = placed.root;
+        value =
+          constructFromEvents(events, { source: text, filename: file, maxAliases: MAX_ALIASES })[0] ?? null;
+        if (expandsBeyond(value, MAX_EXPANDED_NODES)) {
+          this.#errors.push(
+            this.#diagnosticAt(
+              0,
+              `YAML: the aliases expand to more than ${MAX_EXPANDED_NODES} nodes; write the values out`,
+            ),
+          );
+          value = null;
+        }
       }
+    } catch (error) {
+      if (!(error instanceof YAMLException)) throw error;
+      this.#errors.push(this.#diagnosticAt(error.mark?.position ?? 0, `YAML: ${explain(error.reason)}`));
+      value = null;
+      root = undefined;
     }
-    return out;
+    this.#value = value;
+    this.#root = root;
   }
 
-  #lineText(line: number): string {
-    const start = this.#lines.lineStarts[line - 1] ?? 0;
-    const end = this.#lines.lineStarts[line] ?? this.#text.length;
-    return this.#text.slice(start, end);
+  /** YAML syntax errors, each at its own position. */
+  syntaxDiagnostics(): Diagnostic[] {
+    return [...this.#errors];
   }
 
+  /** The document as plain JavaScript values (null for an empty or broken file). */
   toJS(): unknown {
-    return this.document.toJS({ maxAliasCount: 100 });
+    return this.#value;
+  }
+
+  /** True when the document has a value (possibly null) at `path`. */
+  has(path: readonly PathSegment[]): boolean {
+    return lookup(this.#value, path).found;
+  }
+
+  /** The value at `path`, or undefined when there is none. */
+  valueAt(path: readonly PathSegment[]): unknown {
+    return lookup(this.#value, path).value;
   }
 
   /** Position of the value at `path` (or its closest existing ancestor). */
   at(path: readonly PathSegment[]): SourceRef {
-    return this.#position(this.#nodeAt(path, false));
+    return this.#position(this.#offsetAt(path, false));
   }
 
   /** Position of the key at `path` (for unknown or misplaced keys); the value's when there is no key. */
   keyAt(path: readonly PathSegment[]): SourceRef {
-    return this.#position(this.#nodeAt(path, true));
+    return this.#position(this.#offsetAt(path, true));
   }
 
   diagnostic(
@@ -77,34 +120,185 @@ export class YamlSource {
     return { severity, file: this.file, line: pos.line, col: pos.col, path: formatPath(path), message };
   }
 
-  #position(node: Node | undefined): SourceRef {
-    const offset = node?.range?.[0] ?? 0;
-    const pos = this.#lines.linePos(offset);
-    return { file: this.file, line: pos.line, col: pos.col };
+  #diagnosticAt(offset: number, message: string): Diagnostic {
+    const pos = this.#position(offset);
+    // A record line that starts with a quoted "@" ends the YAML string early: say how to write it.
+    const hint = /^\s*-\s*["']@["']\s+\S/.test(this.#lineText(pos.line))
+      ? ' (quote the whole record line, e.g. - "@ A 198.51.100.10")'
+      : "";
+    return {
+      severity: "error",
+      file: this.file,
+      line: pos.line,
+      col: pos.col,
+      path: "",
+      message: `${message}${hint}`,
+    };
   }
 
-  #nodeAt(path: readonly PathSegment[], wantKey: boolean): Node | undefined {
-    let node: unknown = this.document.contents;
-    let last: Node | undefined = node as Node | undefined;
-    for (let i = 0; i < path.length; i++) {
-      const segment = path[i];
-      const isLast = i === path.length - 1;
-      if (isMap(node)) {
-        const pair = node.items.find(
-          (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment),
-        );
-        if (!pair) return last;
-        if (isLast && wantKey && pair.key) return pair.key as Node;
-        node = pair.value ?? pair.key;
-      } else if (isSeq(node) && typeof segment === "number") {
-        const item = node.items[segment];
-        if (item === undefined) return last;
-        node = item;
-      } else {
-        return last;
+  #offsetAt(path: readonly PathSegment[], wantKey: boolean): number {
+    let place = this.#root;
+    let last = place !== undefined && place.start >= 0 ? place.start : 0;
+    for (let i = 0; i < path.length && place !== undefined; i++) {
+      const segment = path[i] as PathSegment;
+      let next: Place | undefined;
+      if (place.entries !== undefined) {
+        const entry = place.entries.get(String(segment));
+        if (entry === undefined) return last;
+        if (i === path.length - 1 && wantKey) return entry.key;
+        // An empty value has no place of its own: its key stands for it.
+        last = entry.key;
+        next = entry.value;
+      } else if (place.items !== undefined && typeof segment === "number") {
+        next = place.items[segment];
       }
-      if (node && typeof node === "object" && "range" in node) last = node as Node;
+      if (next === undefined) return last;
+      if (next.start >= 0) last = next.start;
+      place = next;
     }
     return last;
   }
+
+  #position(offset: number): SourceRef {
+    const starts = this.#lines();
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if ((starts[mid] as number) <= offset) low = mid;
+      else high = mid - 1;
+    }
+    return { file: this.file, line: low + 1, col: offset - (starts[low] as number) + 1 };
+  }
+
+  #lines(): number[] {
+    if (this.#lineStarts === undefined) {
+      const starts = [0];
+      for (let i = this.#text.indexOf("\n"); i !== -1; i = this.#text.indexOf("\n", i + 1))
+        starts.push(i + 1);
+      this.#lineStarts = starts;
+    }
+    return this.#lineStarts;
+  }
+
+  #lineText(line: number): string {
+    const starts = this.#lines();
+    return this.#text.slice(starts[line - 1] ?? 0, starts[line] ?? this.#text.length);
+  }
+}
+
+interface OpenCollection {
+  readonly place: Place;
+  /** In a mapping: the key read and waiting for its value. */
+  key?: { readonly text: string | undefined; readonly start: number } | undefined;
+}
+
+/** The places of the first document's nodes, and where a second document starts if there is one. */
+function placesOf(
+  events: readonly Event[],
+  text: string,
+): { readonly root?: Place; readonly secondDocument?: number } {
+  const open: OpenCollection[] = [];
+  let root: Place | undefined;
+  let documents = 0;
+  let inSecondDocument = false;
+  let firstExplicit = false;
+  /** Where the second document starts: its first node, or else (it is empty) its "---". */
+  const second = (start: number) => {
+    const markers = start >= 0 ? [] : [...text.matchAll(/^---/gm)];
+    return { secondDocument: start >= 0 ? start : (markers[firstExplicit ? 1 : 0]?.index ?? 0) };
+  };
+  const attach = (place: Place, keyText: () => string | undefined) => {
+    const parent = open.at(-1);
+    if (parent === undefined) {
+      root ??= place;
+      return;
+    }
+    if (parent.place.items !== undefined) {
+      parent.place.items.push(place);
+    } else if (parent.key === undefined) {
+      parent.key = { text: keyText(), start: place.start };
+    } else {
+      if (parent.key.text !== undefined) {
+        parent.place.entries?.set(parent.key.text, { key: parent.key.start, value: place });
+      }
+      parent.key = undefined;
+    }
+  };
+  for (const event of events) {
+    switch (event.type) {
+      case EVENT_ID.DOCUMENT:
+        documents++;
+        inSecondDocument = documents > 1;
+        if (documents === 1) firstExplicit = event.explicitStart;
+        break;
+      case EVENT_ID.MAPPING:
+      case EVENT_ID.SEQUENCE: {
+        const start = firstOf(event.start, event.anchorStart - 1, event.tagStart);
+        const place: Place =
+          event.type === EVENT_ID.MAPPING ? { start, entries: new Map() } : { start, items: [] };
+        if (inSecondDocument) return second(start);
+        attach(place, () => undefined);
+        open.push({ place });
+        break;
+      }
+      case EVENT_ID.SCALAR: {
+        const quoted =
+          event.style === SCALAR_STYLE.SINGLE_QUOTED || event.style === SCALAR_STYLE.DOUBLE_QUOTED;
+        const valueStart = event.valueStart < 0 ? -1 : event.valueStart - (quoted ? 1 : 0);
+        const start = firstOf(valueStart, event.anchorStart - 1, event.tagStart);
+        if (inSecondDocument) return second(start);
+        attach({ start }, () => getScalarValue(text, event));
+        break;
+      }
+      case EVENT_ID.ALIAS:
+        if (inSecondDocument) return second(event.anchorStart - 1);
+        attach({ start: event.anchorStart - 1 }, () => undefined);
+        break;
+      case EVENT_ID.POP:
+        // Closes a collection, or a document (nothing is open then).
+        open.pop();
+        break;
+    }
+  }
+  return documents > 1 ? second(-1) : root ? { root } : {};
+}
+
+/** The parser's reason, with the likelier cause where its words alone would mislead. */
+function explain(reason: string): string {
+  // Also what an unclosed flow collection or quoted string runs into at the end of the file.
+  if (reason === "deficient indentation") return `${reason} (or a [, {, " or ' above it never closed)`;
+  return reason;
+}
+
+/** The smallest offset that is present (≥ 0), or -1. */
+function firstOf(...offsets: number[]): number {
+  let first = -1;
+  for (const offset of offsets) if (offset >= 0 && (first < 0 || offset < first)) first = offset;
+  return first;
+}
+
+function lookup(value: unknown, path: readonly PathSegment[]): { found: boolean; value: unknown } {
+  let node = value;
+  for (const segment of path) {
+    if (node === null || typeof node !== "object" || !Object.hasOwn(node, segment)) {
+      return { found: false, value: undefined };
+    }
+    node = (node as Record<PathSegment, unknown>)[segment];
+  }
+  return { found: true, value: node };
+}
+
+/** True when walking `value` with every alias followed would visit more than `limit` nodes. */
+function expandsBeyond(value: unknown, limit: number): boolean {
+  const pending: unknown[] = [value];
+  let visited = 0;
+  while (pending.length > 0) {
+    const node = pending.pop();
+    if (++visited > limit) return true;
+    if (node !== null && typeof node === "object") {
+      for (const child of Object.values(node)) pending.push(child);
+    }
+  }
+  return false;
 }

@@ -6,12 +6,20 @@
  * response or SERVFAIL/REFUSED/NOTIMP/FORMERR moves on to the next one; when all fail the caller
  * answers SERVFAIL. A truncated UDP answer to a TCP client is retried over TCP.
  */
-import { randomInt } from "node:crypto";
 import dgram from "node:dgram";
 import net from "node:net";
 import type { Upstream } from "../config/site.js";
 import { type ParsedMessage, parseMessage } from "./message-parser.js";
 import { FLAG, HEADER_LENGTH, lowerAscii, MAX_UDP_PAYLOAD, RCODE } from "./wire.js";
+
+/**
+ * Query IDs come from the operating system's CSPRNG (an off-path attacker must not guess them).
+ * node:crypto is loaded on the first forwarded query: a site that only serves its own zones does not
+ * pay the ~10 ms it adds to start-up.
+ */
+function randomQueryId(): number {
+  return process.getBuiltinModule("node:crypto").randomInt(0x10000);
+}
 
 export interface ForwardResult {
   readonly bytes: Buffer;
@@ -87,7 +95,7 @@ export class Forwarder {
 
   #exchangeUdp(upstream: Upstream, relay: Buffer, questionEnd: number): Promise<Buffer | null> {
     const family = net.isIPv6(upstream.address) ? 6 : 4;
-    const id = randomInt(0x10000);
+    const id = randomQueryId();
     relay.writeUInt16BE(id, 0);
     return new Promise((resolve) => {
       const socket = dgram.createSocket({
@@ -120,7 +128,7 @@ export class Forwarder {
   }
 
   #exchangeTcp(upstream: Upstream, relay: Buffer, questionEnd: number): Promise<Buffer | null> {
-    const id = randomInt(0x10000);
+    const id = randomQueryId();
     relay.writeUInt16BE(id, 0);
     return new Promise((resolve) => {
       const socket = net.connect({ host: upstream.address, port: upstream.port });

@@ -3,7 +3,6 @@
  * (`chronyc -c tracking`) or systemd-timesyncd (`timedatectl`). Reading spawns a process, so it is
  * done in the background on a timer and the responder only ever looks at the cached snapshot.
  */
-import { execFile } from "node:child_process";
 import type { LeapIndicator } from "./packet.js";
 import type { Instant } from "./timestamp.js";
 
@@ -186,12 +185,15 @@ export type CommandRunner = (command: string, args: readonly string[], timeoutMs
 
 const runCommand: CommandRunner = (command, args, timeoutMs) =>
   new Promise((resolve, reject) => {
-    execFile(
-      command,
-      args,
-      { timeout: timeoutMs, encoding: "utf8", maxBuffer: 64 * 1024 },
-      (error, stdout) => (error ? reject(error) : resolve(stdout)),
-    );
+    // Loaded on first use: start-up does not wait for node:child_process.
+    process
+      .getBuiltinModule("node:child_process")
+      .execFile(
+        command,
+        args,
+        { timeout: timeoutMs, encoding: "utf8", maxBuffer: 64 * 1024 },
+        (error, stdout) => (error ? reject(error) : resolve(stdout)),
+      );
   });
 
 export interface CommandHostSyncOptions {

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { dump, load } from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
 import { formatDiagnostic } from "../../src/config/diagnostics.js";
 import { parseSite } from "../../src/config/load.js";
 
@@ -34,7 +34,7 @@ describe("documentation examples", () => {
   });
 
   it.each(examples)("$name loads without errors", ({ block }) => {
-    const fragment = parse(block) as Record<string, unknown>;
+    const fragment = load(block) as Record<string, unknown>;
     const full = "site" in fragment ? fragment : { ...BASE, ...fragment };
     if (!("site" in fragment) && "dhcp" in fragment) {
       // A DHCP fragment serves the interfaces its subnets name.
@@ -43,7 +43,7 @@ describe("documentation examples", () => {
       );
       full.listen = { ...BASE.listen, interfaces: subnets };
     }
-    const result = parseSite(stringify(full), "example.yaml");
+    const result = parseSite(dump(full), "example.yaml");
     expect(result.ok ? [] : result.errors.map(formatDiagnostic)).toEqual([]);
   });
 });

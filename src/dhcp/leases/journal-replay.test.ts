@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { replayJournal } from "./journal-replay.js";
 import type { Lease } from "./lease.js";
 import { LeaseIndex } from "./lease-index.js";
-import { encodeDelete, encodePut } from "./lease-record.js";
+import { decodeLine, encodeDelete, encodePut } from "./lease-record.js";
 import { LeaseStoreError } from "./lease-store-error.js";
 
 function lease(address: number, state: Lease["state"] = "active"): Lease {
@@ -81,5 +81,45 @@ describe("replayJournal", () => {
       corruptLines: 0,
       unterminated: false,
     });
+  });
+
+  it("reads a journal of several megabytes exactly as line-by-line decoding does", () => {
+    // Lines are decoded a megabyte at a time: lines straddling those cuts, multi-byte characters
+    // next to them, a damaged line among them and one line longer than a whole segment must all
+    // come out as if each line had been decoded alone.
+    const rows: string[] = [];
+    for (let i = 0; i < 12_000; i++) {
+      const named = { ...lease(i + 1), hostname: `téléphone-${"é".repeat(i % 97)}-${i}` };
+      rows.push(i === 4321 ? "{damaged" : encodePut(named));
+      if (i === 9000) rows.push(encodePut({ ...lease(900_000), hostname: "ü".repeat(1_200_000) }));
+      if (i % 10 === 9) rows.push(encodeDelete(i - 3));
+    }
+    const data = Buffer.concat([lines(...rows), Buffer.from(encodePut(lease(1)).slice(0, 25))]);
+    expect(data.length).toBeGreaterThan(4 << 20);
+
+    const reference = new LeaseIndex();
+    let referenceCorrupt = 0;
+    for (const line of data.toString("utf8").split("\n")) {
+      const decoded = decodeLine(line);
+      if (decoded.kind !== "record") {
+        referenceCorrupt++;
+        continue;
+      }
+      const { record } = decoded;
+      if (record.op === "put") reference.set(record.lease);
+      else reference.delete(record.address);
+    }
+
+    const index = new LeaseIndex();
+    const result = replayJournal(data, "j", index);
+    expect(referenceCorrupt).toBe(2);
+    expect(result.corruptLines).toBe(2);
+    expect(result.records).toBe(rows.length - 1);
+    expect(result.warnings[0]).toMatch(
+      new RegExp(`^lease store: j line ${rows.indexOf("{damaged") + 1} skipped: not valid JSON`),
+    );
+    expect(result.warnings[1]).toContain("(the last line, unterminated: an interrupted write)");
+    expect([...index.values()]).toEqual([...reference.values()]);
+    expect(index.get(900_000)?.hostname).toHaveLength(1_200_000);
   });
 });

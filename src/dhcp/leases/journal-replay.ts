@@ -30,37 +30,58 @@ export function replayJournal(data: Buffer, file: string, index: LeaseIndex): Re
   let records = 0;
   let corruptLines = 0;
   let lineNumber = 0;
-  let start = 0;
   const unterminated = data.length > 0 && data[data.length - 1] !== NEWLINE;
-  while (start < data.length) {
-    let end = data.indexOf(NEWLINE, start);
-    const last = end === -1;
-    if (last) end = data.length;
-    lineNumber++;
-    const line = data.toString("utf8", start, end);
-    start = end + 1;
-    const decoded = decodeLine(line);
-    if (decoded.kind === "newer-version") {
-      throw new LeaseStoreError(
-        "SITEBOOT_ERR_LEASES_NEWER_FORMAT",
-        `lease store: ${file} line ${lineNumber} has journal format version ${decoded.version}, but this ` +
-          `siteboot reads version ${JOURNAL_FORMAT_VERSION} only; the file was left untouched ` +
-          "(run the newer siteboot, or move the file away to start with no leases)",
-        { path: file },
-      );
+  for (let segmentStart = 0; segmentStart < data.length; ) {
+    const segmentEnd = segmentEndAfter(data, segmentStart);
+    // UTF-8 never encodes a newline inside a multi-byte character, so decoding whole lines at once
+    // reads every line exactly as decoding it alone would.
+    const text = data.toString("utf8", segmentStart, segmentEnd);
+    segmentStart = segmentEnd;
+    for (let start = 0; start < text.length; ) {
+      let end = text.indexOf("\n", start);
+      const last = end === -1;
+      if (last) end = text.length;
+      lineNumber++;
+      const line = text.slice(start, end);
+      start = end + 1;
+      const decoded = decodeLine(line);
+      if (decoded.kind === "newer-version") {
+        throw new LeaseStoreError(
+          "SITEBOOT_ERR_LEASES_NEWER_FORMAT",
+          `lease store: ${file} line ${lineNumber} has journal format version ${decoded.version}, but this ` +
+            `siteboot reads version ${JOURNAL_FORMAT_VERSION} only; the file was left untouched ` +
+            "(run the newer siteboot, or move the file away to start with no leases)",
+          { path: file },
+        );
+      }
+      if (decoded.kind === "corrupt") {
+        corruptLines++;
+        const note = last && unterminated ? " (the last line, unterminated: an interrupted write)" : "";
+        warnings.push(
+          `lease store: ${file} line ${lineNumber}${note} skipped: ${decoded.reason}: ${preview(line)}`,
+        );
+        continue;
+      }
+      records++;
+      const { record } = decoded;
+      if (record.op === "put") index.set(record.lease);
+      else index.delete(record.address);
     }
-    if (decoded.kind === "corrupt") {
-      corruptLines++;
-      const note = last && unterminated ? " (the last line, unterminated: an interrupted write)" : "";
-      warnings.push(
-        `lease store: ${file} line ${lineNumber}${note} skipped: ${decoded.reason}: ${preview(line)}`,
-      );
-      continue;
-    }
-    records++;
-    const { record } = decoded;
-    if (record.op === "put") index.set(record.lease);
-    else index.delete(record.address);
   }
   return { warnings, records, corruptLines, unterminated };
+}
+
+/**
+ * Lines are decoded a segment of about SEGMENT_BYTES at a time (one string per segment, not one
+ * per line), and a segment always ends after a newline or at the end of the data.
+ */
+const SEGMENT_BYTES = 1 << 20;
+
+function segmentEndAfter(data: Buffer, start: number): number {
+  if (data.length - start <= SEGMENT_BYTES) return data.length;
+  const lastNewline = data.lastIndexOf(NEWLINE, start + SEGMENT_BYTES - 1);
+  if (lastNewline >= start) return lastNewline + 1;
+  // One line longer than a segment: it ends the segment by itself.
+  const newline = data.indexOf(NEWLINE, start + SEGMENT_BYTES);
+  return newline === -1 ? data.length : newline + 1;
 }

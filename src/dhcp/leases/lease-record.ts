@@ -1,6 +1,6 @@
 import { BoundedMemo } from "../../bounded-memo.js";
 import { formatIpv4, parseIpv4 } from "../../config/ipv4.js";
-import { isLeaseState, type Lease, leaseProblem } from "./lease.js";
+import { isLeaseState, type Lease, type LeaseFields, leaseProblem } from "./lease.js";
 
 /**
  * One journal line ⇄ one change. A line is a JSON object with a format version `v`:
@@ -68,6 +68,11 @@ export function decodeLine(line: string): DecodedLine {
   } catch {
     return corrupt("not valid JSON (truncated or damaged line)");
   }
+  return decodeRow(value);
+}
+
+/** One parsed journal line → the change it records. Built field by field: replay runs it per line. */
+function decodeRow(value: unknown): DecodedLine {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return corrupt("not a JSON object");
   }
@@ -95,7 +100,7 @@ export function decodeLine(line: string): DecodedLine {
   if (typeof start !== "number" || typeof expiresAt !== "number") {
     return corrupt("start and expiresAt must be numbers");
   }
-  const lease: Lease = {
+  const lease: LeaseFields = {
     address,
     clientKey,
     mac,
@@ -103,9 +108,9 @@ export function decodeLine(line: string): DecodedLine {
     state,
     start,
     expiresAt,
-    ...(hostname === undefined ? {} : { hostname }),
-    ...(vendorClass === undefined ? {} : { vendorClass: shared(vendorClass) }),
   };
+  if (hostname !== undefined) lease.hostname = hostname;
+  if (vendorClass !== undefined) lease.vendorClass = shared(vendorClass);
   const problem = leaseProblem(lease);
   if (problem !== undefined) return corrupt(problem);
   return { kind: "record", record: { op: "put", lease: Object.freeze(lease) } };

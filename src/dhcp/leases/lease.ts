@@ -25,6 +25,9 @@ export interface Lease {
   readonly expiresAt: number;
 }
 
+/** A lease while it is being built, before it is frozen. */
+export type LeaseFields = { -readonly [K in keyof Lease]: Lease[K] };
+
 export function isLeaseState(value: unknown): value is LeaseState {
   return value === "active" || value === "released" || value === "expired" || value === "declined";
 }
@@ -51,17 +54,7 @@ export function leaseProblem(lease: Lease): string | undefined {
  * a richer object) cannot change what the store holds or writes.
  */
 export function copyLease(lease: Lease): Lease {
-  const copy: {
-    address: number;
-    clientKey: string;
-    mac: string;
-    hostname?: string;
-    vendorClass?: string;
-    subnet: string;
-    state: LeaseState;
-    start: number;
-    expiresAt: number;
-  } = {
+  const copy: LeaseFields = {
     address: lease.address,
     clientKey: lease.clientKey,
     mac: lease.mac,
