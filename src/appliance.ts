@@ -1,6 +1,7 @@
 import { type FSWatcher, watch } from "node:fs";
 import { basename, dirname } from "node:path";
 import type { Logger } from "pino";
+import { CODE_CACHE_STATE, type CodeCacheState } from "./code-cache.js";
 import { formatDiagnostic } from "./config/diagnostics.js";
 import { formatIpv4, parseIpv4 } from "./config/ipv4.js";
 import { type LoadResult, loadSite } from "./config/load.js";
@@ -131,7 +132,13 @@ export class Appliance implements ControlSource {
     if (this.#options.watchFile !== false) this.#watch();
     this.#options.notifier?.ready(`serving ${site.name}`);
     this.#log.info(
-      { site: site.name, file: site.file, services: [...this.#services.keys()], startupMs: this.#startup },
+      {
+        site: site.name,
+        file: site.file,
+        services: [...this.#services.keys()],
+        startupMs: this.#startup,
+        codeCache: codeCacheState(),
+      },
       `siteboot serving ${site.name}: ${[...this.#services.keys()].join(", ")} (ready ${this.#startup.total} ms after the process began)`,
     );
   }
@@ -250,6 +257,7 @@ export class Appliance implements ControlSource {
       loadedAt: new Date(this.#loadedAt).toISOString(),
       startedAt: new Date(this.#startedAt).toISOString(),
       startupMs: this.#startup,
+      codeCache: codeCacheState(),
       uptimeSeconds: Math.round((Date.now() - this.#startedAt) / 1000),
       services: Object.fromEntries(
         ORDER.map((name) => [
@@ -385,4 +393,9 @@ function enabled(site: Site, name: ServiceName): boolean {
 function describeFailure(file: string, result: Extract<LoadResult, { ok: false }>): string {
   const lines = [...result.errors, ...result.warnings].map(formatDiagnostic);
   return `${file} is not valid (${result.errors.length} error${result.errors.length === 1 ? "" : "s"}):\n${lines.join("\n")}`;
+}
+
+/** Whether the launcher started the program from V8's code cache; "none" when run without it. */
+function codeCacheState(): CodeCacheState | "none" {
+  return ((globalThis as Record<symbol, unknown>)[CODE_CACHE_STATE] as CodeCacheState | undefined) ?? "none";
 }

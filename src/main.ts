@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { runCheck } from "./cli/check.js";
 import { controlUrl, runLeases, runTimeline } from "./cli/control-client.js";

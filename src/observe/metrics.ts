@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import type { Counter, Registry } from "prom-client";
 import type { SitebootEvent } from "./events.js";
 
@@ -107,7 +108,8 @@ export class Metrics {
   }
 
   async #createRegistry(): Promise<Registry> {
-    const prom = await import("prom-client");
+    // prom-client is CommonJS and stays outside the bundle (scripts/build.ts).
+    const prom = createRequire(import.meta.url)("prom-client") as typeof import("prom-client");
     const registry = new prom.Registry();
     for (const [key, spec] of Object.entries(COUNTERS) as [CounterName, CounterSpec][]) {
       const pending = this.#pending.get(key) as Map<string, number>;

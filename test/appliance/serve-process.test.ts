@@ -121,6 +121,8 @@ describe("siteboot serve as a process", () => {
       expect.arrayContaining(["program", "site", "dns", "ntp", "control", "total", "cpu"]),
     );
     expect(serving.startupMs.total).toBeGreaterThanOrEqual(serving.startupMs.program);
+    // Started by the launcher from the code cache the build wrote for this Node.js.
+    expect(serving.codeCache).toBe("used");
   });
 
   it("exits 1 with one clear message when the file is invalid", async () => {

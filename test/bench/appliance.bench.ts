@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FileLeaseStore } from "../../src/dhcp/leases/lease-store.js";
 import { NetnsLab } from "../helpers/netns.js";
-import { serviceNodeFlags } from "../helpers/service-node-flags.js";
+import { serviceNodeFlags, serviceUnitEnvironment } from "../helpers/service-node-flags.js";
 
 const RECORDS = 1_000;
 const LEASES = 10_000;
@@ -114,7 +114,7 @@ async function oneStart(
       join(dir, "state"),
     ],
     {
-      env: { ...process.env, NOTIFY_SOCKET: socket },
+      env: { ...process.env, ...serviceUnitEnvironment(), NOTIFY_SOCKET: socket },
       stdio: ["ignore", "pipe", "inherit"],
     },
   );

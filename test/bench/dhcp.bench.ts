@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { DhcpLab, siteYaml, sleep } from "../dhcp/dhcp-lab.js";
 import { canUseNetns } from "../helpers/netns.js";
-import { serviceNodeFlags } from "../helpers/service-node-flags.js";
+import { serviceEnvironment } from "../helpers/service-node-flags.js";
 
 const SECONDS = Number(process.env.DHCP_BENCH_SECONDS ?? 8);
 const CLIENTS = Number(process.env.DHCP_BENCH_CLIENTS ?? 200);
@@ -138,7 +138,7 @@ export async function run(): Promise<void> {
       const leaseDir = join(lab.dir, `leases-${round}`);
       const server = await lab.serve(app, site, leaseDir, undefined, {
         SERVE_EVENTS: "none",
-        NODE_OPTIONS: serviceNodeFlags().join(" "), // the V8 flags of the systemd unit
+        ...serviceEnvironment({}), // as the systemd unit runs it
       });
       for (const rate of RATES)
         results.push({ server: "siteboot", rate, round, result: perfdhcp(client, rate) });

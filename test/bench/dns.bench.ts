@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { serviceNodeOptions } from "../helpers/service-node-flags.js";
+import { serviceEnvironment } from "../helpers/service-node-flags.js";
 
 const exec = promisify(execFile);
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -190,7 +190,7 @@ export async function run(): Promise<void> {
       (port) =>
         spawn(process.execPath, ["--import", "tsx", join(root, "test/dns/bench-server.ts"), String(port)], {
           cwd: root,
-          env: serviceNodeOptions(), // the V8 flags of the systemd unit
+          env: serviceEnvironment(), // as the systemd unit runs it
           stdio: ["ignore", "pipe", "pipe"],
         }),
       (port) => dnsperf("siteboot", port, file),

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { serviceNodeOptions } from "../helpers/service-node-flags.js";
+import { serviceEnvironment } from "../helpers/service-node-flags.js";
 
 const WORKERS = 1;
 const FIXED_RATE = 20_000;
@@ -168,7 +168,7 @@ function startSiteboot(port: number): Promise<ChildProcess> {
     process.execPath,
     ["--import", "tsx", "test/ntp/serve-fixture.ts", "127.0.0.1", String(port)],
     {
-      env: serviceNodeOptions(), // the V8 flags of the systemd unit
+      env: serviceEnvironment(), // as the systemd unit runs it
       stdio: ["ignore", "pipe", "pipe"],
     },
   );

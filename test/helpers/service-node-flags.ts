@@ -1,6 +1,6 @@
 /**
- * The Node.js/V8 flags the systemd unit runs `siteboot serve` with, read from its ExecStart line,
- * so the benchmarks measure the service as it is deployed.
+ * How the systemd unit runs `siteboot serve`: its Node.js/V8 flags (ExecStart) and its environment
+ * (Environment=), read from the unit, so the benchmarks measure the service as it is deployed.
  */
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -15,8 +15,13 @@ const UNIT = join(
   "siteboot.service",
 );
 
+function unitText(): string {
+  return readFileSync(UNIT, "utf8");
+}
+
+/** The flags between the node binary and the program on the ExecStart line. */
 export function serviceNodeFlags(): string[] {
-  const execStart = /^ExecStart=(\S+)\s+(.*)$/m.exec(readFileSync(UNIT, "utf8"));
+  const execStart = /^ExecStart=(\S+)\s+(.*)$/m.exec(unitText());
   if (!execStart) throw new Error(`no ExecStart line in ${UNIT}`);
   const words = (execStart[2] ?? "").split(/\s+/);
   return words.slice(
@@ -25,7 +30,17 @@ export function serviceNodeFlags(): string[] {
   );
 }
 
-/** The same flags for a child's environment (NODE_OPTIONS), for servers started through a fixture. */
-export function serviceNodeOptions(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  return { ...env, NODE_OPTIONS: [env.NODE_OPTIONS ?? "", ...serviceNodeFlags()].join(" ").trim() };
+/** The unit's Environment= assignments. */
+export function serviceUnitEnvironment(): Record<string, string> {
+  const assignments: Record<string, string> = {};
+  for (const [, name, value] of unitText().matchAll(/^Environment=([A-Za-z_][A-Za-z0-9_]*)=(\S*)$/gm)) {
+    assignments[name as string] = value as string;
+  }
+  return assignments;
+}
+
+/** A child's environment as the unit gives it: its Environment= and its flags in NODE_OPTIONS. */
+export function serviceEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const options = [env.NODE_OPTIONS ?? "", ...serviceNodeFlags()].join(" ").trim();
+  return { ...env, ...serviceUnitEnvironment(), ...(options === "" ? {} : { NODE_OPTIONS: options }) };
 }
