@@ -27,10 +27,12 @@ interface ZoneDraft {
 const SOA_TIMERS = { refresh: 3600, retry: 600, expire: 86400 };
 
 /** Where each record written in the file stands (dns.zones.<zone>[i]), for later diagnostics. */
-const recordPaths = new WeakMap<ResourceRecord, string>();
+const recordPaths = new WeakMap<ResourceRecord, readonly PathSegment[]>();
 
 function pathOf(record: ResourceRecord, origin: string): string {
-  return recordPaths.get(record) ?? `dns.zones.${origin}`;
+  // Formatted only for a diagnostic: most records never need it.
+  const path = recordPaths.get(record);
+  return path === undefined ? `dns.zones.${origin}` : formatPath(path);
 }
 
 /**
@@ -95,7 +97,7 @@ export function deriveZones(
         return;
       }
       const record = { name, ttl: ttl ?? input.defaultTtl, data, source: source.at(path) };
-      recordPaths.set(record, formatPath(path));
+      recordPaths.set(record, path);
       draft.records.push(record);
     });
   }
@@ -175,16 +177,21 @@ function addReverseZones(
   userZones: readonly ZoneDraft[],
   input: DnsDerivationInput,
 ): void {
-  const aRecords = userZones.flatMap((z) => z.records.filter((r) => r.data.type === "A"));
+  // Each A record's address, parsed once for every subnet and reverse zone.
+  const aRecords: { record: ResourceRecord; address: number }[] = [];
+  for (const zone of userZones) {
+    for (const record of zone.records) {
+      const address = record.data.type === "A" ? parseIpv4(record.data.address) : undefined;
+      if (address !== undefined) aRecords.push({ record, address });
+    }
+  }
   for (const subnet of input.subnets) {
     for (const origin of reverseOrigins(subnet)) {
       if ([...drafts.keys()].some((o) => isInZone(origin, o) || isInZone(o, origin))) continue;
       const draft: ZoneDraft = { origin, records: [], synthesized: true };
       const seen = new Set<string>();
-      for (const record of aRecords) {
-        if (record.data.type !== "A") continue;
-        const address = parseIpv4(record.data.address);
-        if (address === undefined || !cidrContains(subnet, address)) continue;
+      for (const { record, address } of aRecords) {
+        if (!cidrContains(subnet, address)) continue;
         const name = reverseName(address);
         if (!isInZone(name, origin) || seen.has(`${name} ${record.name}`)) continue;
         seen.add(`${name} ${record.name}`);

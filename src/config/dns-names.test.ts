@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { isInZone, normalizeName, resolveInZone } from "./dns-names.js";
 
@@ -46,5 +47,18 @@ describe("resolveInZone", () => {
     expect(isInZone("a.contoso.com", "contoso.com")).toBe(true);
     expect(isInZone("contoso.com", "contoso.com")).toBe(true);
     expect(isInZone("notcontoso.com", "contoso.com")).toBe(false);
+    expect(isInZone(".contoso.com", "contoso.com")).toBe(true);
+    expect(isInZone("com", "contoso.com")).toBe(false);
+    expect(isInZone("anything", "")).toBe(true);
+  });
+  it("agrees with its definition (origin is empty, the name, or a dot-joined suffix) on random names", () => {
+    const label = fc.stringMatching(/^[a-c.]{0,6}$/);
+    fc.assert(
+      fc.property(label, label, (name, origin) => {
+        const definition = origin === "" || name === origin || name.endsWith(`.${origin}`);
+        expect(isInZone(name, origin)).toBe(definition);
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

@@ -43,7 +43,10 @@ export function resolveInZone(text: string, origin: string): NameCheck {
 }
 
 export function isInZone(name: string, origin: string): boolean {
-  return origin === "" || name === origin || name.endsWith(`.${origin}`);
+  if (origin === "" || name === origin) return true;
+  // name ends with "." + origin; compared in place (no joined string per call).
+  const dot = name.length - origin.length - 1;
+  return dot >= 0 && name.charCodeAt(dot) === 0x2e && name.endsWith(origin);
 }
 
 /** Text form with the trailing dot, as zone files and dig print it. */

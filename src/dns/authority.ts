@@ -11,16 +11,7 @@
 import { recordTarget } from "../config/records.js";
 import type { DnsSite, ResourceRecord, Zone } from "../config/site.js";
 import { typeOf, WireWriter } from "./record-writer.js";
-import {
-  HEADER_LENGTH,
-  isInZone,
-  nameSuffixes,
-  RCODE,
-  rcodeName,
-  TYPE,
-  typeName,
-  wireString,
-} from "./wire.js";
+import { HEADER_LENGTH, isInZone, RCODE, rcodeName, TYPE, typeName, wireString } from "./wire.js";
 
 /** A precompiled reply body: the sections that follow the echoed question. */
 export interface CompiledAnswer {
@@ -65,8 +56,6 @@ interface Node {
   readonly name: string;
   readonly zone: Zone;
   readonly rrsets: Map<number, ResourceRecord[]>;
-  /** Qtypes answered from their own rendering: the name's types and ANY (every type in use at an alias). */
-  readonly ownAnswers: Set<number>;
   /** The shared answer for every other qtype: NODATA, or the CNAME chain. */
   otherTypes?: CompiledAnswer;
 }
@@ -96,7 +85,7 @@ export function compileAuthority(dns: DnsSite): Authority {
   const node = (name: string, zone: Zone): Node => {
     let n = nodes.get(name);
     if (!n) {
-      n = { name, zone, rrsets: new Map(), ownAnswers: new Set([TYPE.ANY]) };
+      n = { name, zone, rrsets: new Map() };
       nodes.set(name, n);
     }
     return n;
@@ -111,9 +100,11 @@ export function compileAuthority(dns: DnsSite): Authority {
       const set = owner.rrsets.get(t);
       if (set) set.push(rr);
       else owner.rrsets.set(t, [rr]);
-      // Empty non-terminals: every ancestor up to the origin exists.
-      for (const suffix of nameSuffixes(rr.name).slice(1)) {
-        if (!isInZone(suffix, zone.origin)) break;
+      // Empty non-terminals: every ancestor up to the origin exists. A node that already exists
+      // had its ancestors made with it.
+      for (let dot = rr.name.indexOf("."); dot !== -1; dot = rr.name.indexOf(".", dot + 1)) {
+        const suffix = rr.name.slice(dot + 1);
+        if (!isInZone(suffix, zone.origin) || nodes.has(suffix)) break;
         node(suffix, zone);
       }
     }
@@ -179,12 +170,11 @@ export function compileAuthority(dns: DnsSite): Authority {
     return { rcode, answer, authority, additional };
   };
 
+  /** Qtypes answered from their own rendering: the name's types and ANY (every type in use at an alias). */
+  const answersOwn = (n: Node, qtype: number): boolean =>
+    qtype === TYPE.ANY || n.rrsets.has(qtype) || (n.rrsets.has(TYPE.CNAME) && typesInUse.has(qtype));
   const byKey = new Map<string, Node>();
-  for (const n of nodes.values()) {
-    for (const t of n.rrsets.keys()) n.ownAnswers.add(t);
-    if (n.rrsets.has(TYPE.CNAME)) for (const t of typesInUse) n.ownAnswers.add(t);
-    byKey.set(wireString(n.name), n); // also validates every owner name
-  }
+  for (const n of nodes.values()) byKey.set(wireString(n.name), n); // also validates every owner name
   const zoneNx = new Map<string, CompiledAnswer>();
   for (const zone of zones) {
     const key = wireString(zone.origin);
@@ -200,7 +190,7 @@ export function compileAuthority(dns: DnsSite): Authority {
     const n = byKey.get(question.keyString(false));
     if (n === undefined) return undefined;
     const qtype = question.qtype;
-    if (!n.ownAnswers.has(qtype)) {
+    if (!answersOwn(n, qtype)) {
       n.otherTypes ??= render(writer, n.name, null, resolve(n.name, null));
       return n.otherTypes;
     }

@@ -129,20 +129,4 @@ export function lowerAscii(c: number): number {
   return c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
 }
 
-/** Each proper and improper suffix of a name, longest first: a.b.c → [a.b.c, b.c, c]. */
-export function nameSuffixes(name: string): string[] {
-  if (name === "") return [""];
-  const out: string[] = [];
-  let rest = name;
-  for (;;) {
-    out.push(rest);
-    const dot = rest.indexOf(".");
-    if (dot < 0) break;
-    rest = rest.slice(dot + 1);
-  }
-  return out;
-}
-
-export function isInZone(name: string, origin: string): boolean {
-  return origin === "" || name === origin || name.endsWith(`.${origin}`);
-}
+export { isInZone } from "../config/dns-names.js";
