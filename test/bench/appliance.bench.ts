@@ -6,6 +6,8 @@
  * read twice: 0.3 s after READY=1 (start-up garbage not yet given back) and once settled, after V8's
  * idle-time memory reducer has run (it starts ~8 s after start-up and shrinks the young generation).
  * Runs in a network namespace this benchmark creates (DHCP is never served in the root namespace).
+ * Both processes get the environment systemd gives the service (PATH and the unit's Environment=),
+ * not the caller's shell environment.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -13,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FileLeaseStore } from "../../src/dhcp/leases/lease-store.js";
 import { NetnsLab } from "../helpers/netns.js";
-import { serviceNodeFlags, serviceUnitEnvironment } from "../helpers/service-node-flags.js";
+import { serviceNodeFlags, serviceProcessEnvironment } from "../helpers/service-node-flags.js";
 
 const RECORDS = 1_000;
 const LEASES = 10_000;
@@ -114,7 +116,7 @@ async function oneStart(
       join(dir, "state"),
     ],
     {
-      env: { ...process.env, ...serviceUnitEnvironment(), NOTIFY_SOCKET: socket },
+      env: { ...serviceProcessEnvironment(), NOTIFY_SOCKET: socket }, // as systemd starts it
       stdio: ["ignore", "pipe", "inherit"],
     },
   );
@@ -162,7 +164,7 @@ function bareNode(): { ms: number; rss: number } {
   const out = execFileSync(
     process.execPath,
     ["-e", "setTimeout(() => { console.log(process.memoryUsage().rss); }, 300)"],
-    { encoding: "utf8" },
+    { encoding: "utf8", env: serviceProcessEnvironment() }, // the same environment as siteboot
   );
   return { ms: Number(process.hrtime.bigint() - started) / 1e6 - 300, rss: Number(out) / 1024 / 1024 };
 }
