@@ -44,8 +44,13 @@ export class YamlSource {
   constructor(text: string, file: string) {
     this.file = file;
     this.#text = text;
-    let value: unknown = null;
-    let root: Place | undefined;
+    const loaded = this.#load(text, file);
+    this.#value = loaded?.value ?? null;
+    this.#root = loaded?.root;
+  }
+
+  /** The value and its places, or undefined with the reason in #errors. */
+  #load(text: string, file: string): { value: unknown; root: Place | undefined } | undefined {
     try {
       const events = parseEvents(text, { filename: file });
       const placed = placesOf(events, text);
@@ -56,28 +61,27 @@ export class YamlSource {
             "YAML: the file holds more than one document (a second --- starts one); write one",
           ),
         );
-      } else {
-        root = placed.root;
-        value =
-          constructFromEvents(events, { source: text, filename: file, maxAliases: MAX_ALIASES })[0] ?? null;
-        if (expandsBeyond(value, MAX_EXPANDED_NODES)) {
-          this.#errors.push(
-            this.#diagnosticAt(
-              0,
-              `YAML: the aliases expand to more than ${MAX_EXPANDED_NODES} nodes; write the values out`,
-            ),
-          );
-          value = null;
-        }
+        return undefined;
       }
+      const value =
+        constructFromEvents(events, { source: text, filename: file, maxAliases: MAX_ALIASES })[0] ?? null;
+      if (expandsBeyond(value, MAX_EXPANDED_NODES)) {
+        this.#errors.push(
+          this.#diagnosticAt(
+            0,
+            `YAML: the aliases expand to more than ${MAX_EXPANDED_NODES} nodes; write the values out`,
+          ),
+        );
+        return undefined;
+      }
+      return { value, root: placed.root };
     } catch (error) {
       if (!(error instanceof YAMLException)) throw error;
-      this.#errors.push(this.#diagnosticAt(error.mark?.position ?? 0, `YAML: ${explain(error.reason)}`));
-      value = null;
-      root = undefined;
+      this.#errors.push(
+        this.#diagnosticAt(error.mark?.position ?? 0, `YAML: ${readableReason(error.reason)}`),
+      );
+      return undefined;
     }
-    this.#value = value;
-    this.#root = root;
   }
 
   /** YAML syntax errors, each at its own position. */
@@ -201,12 +205,12 @@ function placesOf(
   const open: OpenCollection[] = [];
   let root: Place | undefined;
   let documents = 0;
-  let inSecondDocument = false;
   let firstExplicit = false;
   /** Where the second document starts: its first node, or else (it is empty) its "---". */
   const second = (start: number) => {
-    const markers = start >= 0 ? [] : [...text.matchAll(/^---/gm)];
-    return { secondDocument: start >= 0 ? start : (markers[firstExplicit ? 1 : 0]?.index ?? 0) };
+    if (start >= 0) return { secondDocument: start };
+    const markers = [...text.matchAll(/^---/gm)];
+    return { secondDocument: markers[firstExplicit ? 1 : 0]?.index ?? 0 };
   };
   const attach = (place: Place, keyText: () => string | undefined) => {
     const parent = open.at(-1);
@@ -229,7 +233,6 @@ function placesOf(
     switch (event.type) {
       case EVENT_ID.DOCUMENT:
         documents++;
-        inSecondDocument = documents > 1;
         if (documents === 1) firstExplicit = event.explicitStart;
         break;
       case EVENT_ID.MAPPING:
@@ -237,7 +240,7 @@ function placesOf(
         const start = firstOf(event.start, event.anchorStart - 1, event.tagStart);
         const place: Place =
           event.type === EVENT_ID.MAPPING ? { start, entries: new Map() } : { start, items: [] };
-        if (inSecondDocument) return second(start);
+        if (documents > 1) return second(start);
         attach(place, () => undefined);
         open.push({ place });
         break;
@@ -247,12 +250,12 @@ function placesOf(
           event.style === SCALAR_STYLE.SINGLE_QUOTED || event.style === SCALAR_STYLE.DOUBLE_QUOTED;
         const valueStart = event.valueStart < 0 ? -1 : event.valueStart - (quoted ? 1 : 0);
         const start = firstOf(valueStart, event.anchorStart - 1, event.tagStart);
-        if (inSecondDocument) return second(start);
+        if (documents > 1) return second(start);
         attach({ start }, () => getScalarValue(text, event));
         break;
       }
       case EVENT_ID.ALIAS:
-        if (inSecondDocument) return second(event.anchorStart - 1);
+        if (documents > 1) return second(event.anchorStart - 1);
         attach({ start: event.anchorStart - 1 }, () => undefined);
         break;
       case EVENT_ID.POP:
@@ -265,7 +268,7 @@ function placesOf(
 }
 
 /** The parser's reason, with the likelier cause where its words alone would mislead. */
-function explain(reason: string): string {
+function readableReason(reason: string): string {
   // Also what an unclosed flow collection or quoted string runs into at the end of the file.
   if (reason === "deficient indentation") return `${reason} (or a [, {, " or ' above it never closed)`;
   return reason;

@@ -8,10 +8,11 @@
  * chains inside the zones are followed (bounded, loops stop); SRV/MX/NS targets' A and AAAA go in
  * the additional section; all records of an RRset are returned. Wildcards are not supported.
  */
+import { isInZone } from "../config/dns-names.js";
 import { recordTarget } from "../config/records.js";
 import type { DnsSite, ResourceRecord, Zone } from "../config/site.js";
 import { typeOf, WireWriter } from "./record-writer.js";
-import { HEADER_LENGTH, isInZone, RCODE, rcodeName, TYPE, typeName, wireString } from "./wire.js";
+import { HEADER_LENGTH, RCODE, rcodeName, TYPE, typeName, wireString } from "./wire.js";
 
 /** A precompiled reply body: the sections that follow the echoed question. */
 export interface CompiledAnswer {

@@ -128,5 +128,3 @@ export function wireToName(wire: Uint8Array, start = 0, end = wire.length): stri
 export function lowerAscii(c: number): number {
   return c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
 }
-
-export { isInZone } from "../config/dns-names.js";

@@ -51,7 +51,7 @@ type CounterName = keyof typeof COUNTERS;
 export class Metrics {
   readonly #pending = new Map<CounterName, Map<string, number>>();
   readonly #poolUsage: () => readonly PoolUsage[];
-  #registry: Promise<Registry> | undefined;
+  #registry: Registry | undefined;
   #contentType = "text/plain; version=0.0.4; charset=utf-8";
 
   constructor(poolUsage: () => readonly PoolUsage[]) {
@@ -98,7 +98,7 @@ export class Metrics {
 
   async text(): Promise<string> {
     this.#registry ??= this.#createRegistry();
-    const registry = await this.#registry;
+    const registry = this.#registry;
     this.#contentType = registry.contentType;
     return registry.metrics();
   }
@@ -107,7 +107,7 @@ export class Metrics {
     return this.#contentType;
   }
 
-  async #createRegistry(): Promise<Registry> {
+  #createRegistry(): Registry {
     // prom-client is CommonJS and stays outside the bundle (scripts/build.ts).
     const prom = createRequire(import.meta.url)("prom-client") as typeof import("prom-client");
     const registry = new prom.Registry();

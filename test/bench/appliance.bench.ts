@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FileLeaseStore } from "../../src/dhcp/leases/lease-store.js";
 import { NetnsLab } from "../helpers/netns.js";
-import { serviceNodeFlags, serviceProcessEnvironment } from "../helpers/service-node-flags.js";
+import { serviceEnvironment } from "../helpers/service-node-flags.js";
 
 const RECORDS = 1_000;
 const LEASES = 10_000;
@@ -58,6 +58,11 @@ async function seedLeases(dir: string): Promise<void> {
   }
   await Promise.all(puts);
   await store.close();
+}
+
+/** What systemd starts the service with: PATH, the unit's Environment= and its Node.js flags. */
+function systemdEnvironment(): NodeJS.ProcessEnv {
+  return serviceEnvironment({ PATH: process.env.PATH ?? "/usr/bin:/bin" });
 }
 
 function rssMb(pid: number): number {
@@ -107,7 +112,6 @@ async function oneStart(
       "exec",
       ns,
       process.execPath,
-      ...serviceNodeFlags(), // as the systemd unit runs it
       "dist/main.js",
       "serve",
       "-c",
@@ -116,7 +120,7 @@ async function oneStart(
       join(dir, "state"),
     ],
     {
-      env: { ...serviceProcessEnvironment(), NOTIFY_SOCKET: socket }, // as systemd starts it
+      env: { ...systemdEnvironment(), NOTIFY_SOCKET: socket },
       stdio: ["ignore", "pipe", "inherit"],
     },
   );
@@ -164,7 +168,7 @@ function bareNode(): { ms: number; rss: number } {
   const out = execFileSync(
     process.execPath,
     ["-e", "setTimeout(() => { console.log(process.memoryUsage().rss); }, 300)"],
-    { encoding: "utf8", env: serviceProcessEnvironment() }, // the same environment as siteboot
+    { encoding: "utf8", env: systemdEnvironment() }, // the same environment as siteboot
   );
   return { ms: Number(process.hrtime.bigint() - started) / 1e6 - 300, rss: Number(out) / 1024 / 1024 };
 }

@@ -39,19 +39,14 @@ export function serviceUnitEnvironment(): Record<string, string> {
   return assignments;
 }
 
-/** A child's environment as the unit gives it: its Environment= and its flags in NODE_OPTIONS. */
+/**
+ * A child's environment as the unit gives it: `env` plus its Environment= and its flags in
+ * NODE_OPTIONS. systemd starts the service from PATH alone, not from the caller's environment; pass
+ * `{ PATH }` to measure it that way, since a shell's variables change what is measured:
+ * NODE_EXTRA_CA_CERTS, for one, makes every Node.js process read and parse a certificate bundle at
+ * start (~60 ms on the reference machine), and the service never has it.
+ */
 export function serviceEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const options = [env.NODE_OPTIONS ?? "", ...serviceNodeFlags()].join(" ").trim();
   return { ...env, ...serviceUnitEnvironment(), ...(options === "" ? {} : { NODE_OPTIONS: options }) };
-}
-
-/**
- * The environment systemd gives the service: not the caller's, only PATH and the unit's
- * Environment= (systemd also sets its own NOTIFY_SOCKET, INVOCATION_ID, … which the caller adds as
- * needed). A shell's variables can change what is measured: NODE_EXTRA_CA_CERTS, for one, makes
- * every Node.js process read and parse a certificate bundle at start (~60 ms on the reference
- * machine), and the service never has it.
- */
-export function serviceProcessEnvironment(): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? "/usr/bin:/bin", ...serviceUnitEnvironment() };
 }
