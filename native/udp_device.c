@@ -4,10 +4,12 @@
  * SO_BROADCAST and SO_BINDTODEVICE, binds it to 0.0.0.0:port and returns the file descriptor;
  * JavaScript adopts it with dgram's bind({ fd }). Such a socket receives only datagrams that
  * arrived on that device (broadcasts included) and its replies to 255.255.255.255 leave by that
- * device, whatever the routing table says. Everything else (receive, send) stays in Node.
+ * device, whatever the routing table says. Node receives on it; sendTo(fd, bytes, address, port)
+ * sends a reply with one sendto(), without dgram's per-datagram request and callback.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <node_api.h>
@@ -115,10 +117,49 @@ static napi_value close_fd(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * sendTo(fd, bytes, address, port) → 0 or an errno: one sendto() on the device-bound socket,
+ * without dgram's per-send request object, callback and event-loop round trip. Never blocks
+ * (MSG_DONTWAIT): EAGAIN comes back to the caller, which queues the datagram through dgram.
+ */
+static napi_value send_to(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4) {
+    return throw_error(env, "EINVAL", "sendTo(fd, bytes, address, port) takes four arguments");
+  }
+  int32_t fd = -1, port = 0;
+  napi_typedarray_type type;
+  size_t length = 0, offset = 0;
+  void *data = NULL;
+  napi_value buffer;
+  char text[INET_ADDRSTRLEN];
+  size_t text_length = 0;
+  struct sockaddr_in to;
+  memset(&to, 0, sizeof to);
+  if (napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 ||
+      napi_get_typedarray_info(env, argv[1], &type, &length, &data, &buffer, &offset) != napi_ok ||
+      type != napi_uint8_array || napi_get_value_string_utf8(env, argv[2], text, sizeof text, &text_length) != napi_ok ||
+      inet_pton(AF_INET, text, &to.sin_addr) != 1 || napi_get_value_int32(env, argv[3], &port) != napi_ok || port < 0 ||
+      port > 65535) {
+    return throw_error(env, "EINVAL", "sendTo(fd, Uint8Array, IPv4 address, port) got an invalid argument");
+  }
+  to.sin_family = AF_INET;
+  to.sin_port = htons((uint16_t)port);
+  ssize_t sent;
+  do {
+    sent = sendto(fd, data, length, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof to);
+  } while (sent < 0 && errno == EINTR);
+  napi_value result;
+  napi_create_int32(env, sent < 0 ? errno : 0, &result);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"openDeviceSocket", NULL, open_device_socket, NULL, NULL, NULL, napi_default, NULL},
       {"closeFd", NULL, close_fd, NULL, NULL, NULL, napi_default, NULL},
+      {"sendTo", NULL, send_to, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
   return exports;

@@ -1,3 +1,4 @@
+import { BoundedMemo } from "../bounded-memo.js";
 import type { Cidr } from "./site.js";
 
 /**
@@ -29,6 +30,14 @@ export function parseIpv4(text: string): number | undefined {
 
 export function formatIpv4(value: number): string {
   return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
+}
+
+/** Addresses that repeat (clients, relays, leases) get their text made once and shared after. */
+const ipv4Texts = new BoundedMemo(4096, formatIpv4);
+
+/** formatIpv4 for hot paths: the same string object for the same address. */
+export function ipv4Text(value: number): string {
+  return ipv4Texts.get(value >>> 0);
 }
 
 export function ipv4ToBytes(value: number): Uint8Array {

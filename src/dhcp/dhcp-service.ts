@@ -33,10 +33,15 @@ export class DhcpService implements Service {
   readonly #core: DhcpServerCore;
   #sockets: InterfaceSockets | undefined;
   #timer: NodeJS.Timeout | undefined;
-  readonly #inFlight = new Set<Promise<void>>();
+  /** Lease writes (and reclaims) not finished yet; stop() waits for them. */
+  #inFlight = 0;
+  #idleWaiters: (() => void)[] = [];
   #reclaiming = false;
-  #others: { bytes: Buffer; iface: string }[] = [];
-  #discovers: { bytes: Buffer; iface: string }[] = [];
+  /** Datagrams of this turn, requests apart from DISCOVERs; the interface of each alongside. */
+  #others: Buffer[] = [];
+  #otherInterfaces: string[] = [];
+  #discovers: Buffer[] = [];
+  #discoverInterfaces: string[] = [];
   #drainScheduled = false;
   #stopped = true;
 
@@ -102,7 +107,7 @@ export class DhcpService implements Service {
     await this.#sockets?.close();
     this.#sockets = undefined;
     // In-flight lease writes finish (and their replies go nowhere) before the store may be closed.
-    await Promise.allSettled([...this.#inFlight]);
+    if (this.#inFlight > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     this.#state("stopped");
   }
 
@@ -114,7 +119,13 @@ export class DhcpService implements Service {
   #receive(bytes: Buffer, iface: string): void {
     if (this.#stopped) return;
     const isDiscover = bytes.length > 242 && bytes[240] === 53 && bytes[241] === 1 && bytes[242] === 1;
-    (isDiscover ? this.#discovers : this.#others).push({ bytes, iface });
+    if (isDiscover) {
+      this.#discovers.push(bytes);
+      this.#discoverInterfaces.push(iface);
+    } else {
+      this.#others.push(bytes);
+      this.#otherInterfaces.push(iface);
+    }
     if (!this.#drainScheduled) {
       this.#drainScheduled = true;
       setImmediate(() => this.#drain());
@@ -123,10 +134,16 @@ export class DhcpService implements Service {
 
   #drain(): void {
     this.#drainScheduled = false;
-    const others = this.#others.splice(0);
-    const discovers = this.#discovers.splice(0);
-    for (const m of others) this.#handle(m.bytes, m.iface);
-    for (let i = discovers.length - 1; i >= 0; i--) this.#handle(discovers[i]!.bytes, discovers[i]!.iface);
+    const others = this.#others;
+    const otherInterfaces = this.#otherInterfaces;
+    const discovers = this.#discovers;
+    const discoverInterfaces = this.#discoverInterfaces;
+    this.#others = [];
+    this.#otherInterfaces = [];
+    this.#discovers = [];
+    this.#discoverInterfaces = [];
+    for (let i = 0; i < others.length; i++) this.#handle(others[i]!, otherInterfaces[i]!);
+    for (let i = discovers.length - 1; i >= 0; i--) this.#handle(discovers[i]!, discoverInterfaces[i]!);
   }
 
   #handle(bytes: Buffer, iface: string): void {
@@ -146,43 +163,66 @@ export class DhcpService implements Service {
       );
       return;
     }
-    if (outcome.leaseWrites.length === 0) {
+    const writes = outcome.leaseWrites;
+    if (writes.length === 0) {
       this.#finish(outcome, iface);
       return;
     }
-    const task = Promise.all(outcome.leaseWrites.map((lease) => this.#deps.leases.put(lease))).then(
-      () => this.#finish(outcome, iface),
+    const leases = this.#deps.leases;
+    // Nearly every ACK writes one lease: no Promise.all for that one.
+    const durable =
+      writes.length === 1 ? leases.put(writes[0]!) : Promise.all(writes.map((l) => leases.put(l)));
+    this.#inFlight++;
+    durable.then(
+      () => {
+        try {
+          this.#finish(outcome, iface);
+        } finally {
+          this.#settled();
+        }
+      },
       (error: unknown) => {
-        this.#error(
-          "lease store write failed; reply withheld",
-          error instanceof Error ? error.message : String(error),
-        );
-        const [message] = outcome.events;
-        if (message?.type === "dhcp.message") {
-          this.#deps.events.emit({ ...message, reply: null, replyReason: "lease store write failed" });
+        try {
+          this.#writeFailed(outcome, error);
+        } finally {
+          this.#settled();
         }
       },
     );
-    this.#inFlight.add(task);
-    void task.finally(() => this.#inFlight.delete(task));
   }
 
-  async #finish(outcome: CoreOutcome, iface: string): Promise<void> {
-    const reply = outcome.reply;
-    let sendError: Error | undefined;
-    if (reply && this.#sockets) {
-      sendError = await this.#sockets.send(
-        iface,
-        reply.bytes,
-        reply.destination.address,
-        reply.destination.port,
-      );
-      if (sendError)
-        this.#error(
-          `sending ${reply.message} to ${reply.destination.address} on ${iface}`,
-          sendError.message,
-        );
+  #settled(): void {
+    if (--this.#inFlight > 0) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  #writeFailed(outcome: CoreOutcome, error: unknown): void {
+    this.#error(
+      "lease store write failed; reply withheld",
+      error instanceof Error ? error.message : String(error),
+    );
+    const [message] = outcome.events;
+    if (message?.type === "dhcp.message") {
+      this.#deps.events.emit({ ...message, reply: null, replyReason: "lease store write failed" });
     }
+  }
+
+  #finish(outcome: CoreOutcome, iface: string): void {
+    const reply = outcome.reply;
+    if (!reply || !this.#sockets) {
+      this.#emitAll(outcome, undefined);
+      return;
+    }
+    const { address, port } = reply.destination;
+    this.#sockets.send(iface, reply.bytes, address, port, (sendError) => {
+      if (sendError) this.#error(`sending ${reply.message} to ${address} on ${iface}`, sendError.message);
+      this.#emitAll(outcome, sendError);
+    });
+  }
+
+  #emitAll(outcome: CoreOutcome, sendError: Error | undefined): void {
     for (const event of outcome.events) {
       if (sendError && event.type === "dhcp.message") {
         const failed: DhcpMessageEvent = {
@@ -202,16 +242,16 @@ export class DhcpService implements Service {
     if (this.#reclaiming || this.#stopped) return;
     this.#reclaiming = true;
     const { writes, events } = this.#core.reclaim(this.#now());
-    const task = Promise.all(writes.map((lease) => this.#deps.leases.put(lease)))
+    this.#inFlight++;
+    Promise.all(writes.map((lease) => this.#deps.leases.put(lease)))
       .then(() => {
         for (const event of events) this.#deps.events.emit(event);
       })
       .catch((error: unknown) => this.#error("reclaiming expired leases failed", String(error)))
       .finally(() => {
         this.#reclaiming = false;
+        this.#settled();
       });
-    this.#inFlight.add(task);
-    void task.finally(() => this.#inFlight.delete(task));
   }
 
   #error(message: string, detail?: string): void {

@@ -5,10 +5,19 @@ import { assembleOptions, decodeOptionsArea, toInstances } from "./options-field
 const EMPTY_FILE = new Uint8Array(128);
 const EMPTY_SNAME = new Uint8Array(64);
 
+/** Lays the three fields out where a BOOTP message has them, then decodes its options. */
+function decodeFields(options: Uint8Array, file: Uint8Array, sname: Uint8Array) {
+  const message = new Uint8Array(240 + options.length);
+  message.set(sname, 44);
+  message.set(file, 108);
+  message.set(options, 240);
+  return decodeOptionsArea(message, 240, 108, 44);
+}
+
 describe("decodeOptionsArea", () => {
   it("skips pads, stops at END and concatenates split options (RFC 3396)", () => {
     const area = Uint8Array.of(0, 0, 53, 1, 1, 119, 2, 7, 8, 0, 119, 1, 9, 255, 6, 4, 1, 2, 3, 4);
-    const r = decodeOptionsArea(area, EMPTY_FILE, EMPTY_SNAME);
+    const r = decodeFields(area, EMPTY_FILE, EMPTY_SNAME);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect([...r.options.keys()]).toEqual([53, 119]);
@@ -20,17 +29,17 @@ describe("decodeOptionsArea", () => {
     file.set([12, 2, 0x61, 0x62, 255]);
     const sname = new Uint8Array(64);
     sname.set([12, 1, 0x63, 255]);
-    const r = decodeOptionsArea(Uint8Array.of(52, 1, 3, 12, 1, 0x5f, 255), file, sname);
+    const r = decodeFields(Uint8Array.of(52, 1, 3, 12, 1, 0x5f, 255), file, sname);
     expect(r.ok && Buffer.from(r.options.get(12)!).toString()).toBe("_abc");
   });
 
   it("rejects truncated options and bad overload values with a reason", () => {
-    expect(decodeOptionsArea(Uint8Array.of(53, 4, 1), EMPTY_FILE, EMPTY_SNAME)).toEqual({
+    expect(decodeFields(Uint8Array.of(53, 4, 1), EMPTY_FILE, EMPTY_SNAME)).toEqual({
       ok: false,
       error: "option 53 in the options field runs past the end (length 4)",
     });
-    expect(decodeOptionsArea(Uint8Array.of(53), EMPTY_FILE, EMPTY_SNAME).ok).toBe(false);
-    expect(decodeOptionsArea(Uint8Array.of(52, 1, 4, 255), EMPTY_FILE, EMPTY_SNAME).ok).toBe(false);
+    expect(decodeFields(Uint8Array.of(53), EMPTY_FILE, EMPTY_SNAME).ok).toBe(false);
+    expect(decodeFields(Uint8Array.of(52, 1, 4, 255), EMPTY_FILE, EMPTY_SNAME).ok).toBe(false);
   });
 
   it("never throws on arbitrary bytes", () => {
@@ -39,7 +48,7 @@ describe("decodeOptionsArea", () => {
         fc.uint8Array({ maxLength: 400 }),
         fc.uint8Array({ minLength: 128, maxLength: 128 }),
         (a, f) => {
-          const r = decodeOptionsArea(a, f, EMPTY_SNAME);
+          const r = decodeFields(a, f, EMPTY_SNAME);
           expect(typeof r.ok).toBe("boolean");
         },
       ),
@@ -74,7 +83,7 @@ describe("assembleOptions", () => {
           const sname = new Uint8Array(64);
           if (r.file) file.set(r.file);
           if (r.sname) sname.set(r.sname);
-          const decoded = decodeOptionsArea(r.main, file, sname);
+          const decoded = decodeFields(r.main, file, sname);
           expect(decoded.ok).toBe(true);
           if (!decoded.ok) return;
           for (const o of options) {

@@ -9,6 +9,9 @@ export const END = 255;
 export const OVERLOAD = 52;
 const OVERLOAD_FILE = 1;
 const OVERLOAD_SNAME = 2;
+/** Sizes of the BOOTP `file` and `sname` fields. */
+const FILE_CAPACITY = 128;
+const SNAME_CAPACITY = 64;
 
 export type OptionsArea =
   | { readonly ok: true; readonly options: ReadonlyMap<number, Uint8Array>; readonly overload: number }
@@ -46,14 +49,20 @@ function scanField(
 }
 
 /**
- * Decodes the options of a message: the options field first, then `file` and `sname` when option 52
- * says they carry options. Instances of one code are concatenated in that order (RFC 3396 §5).
- * Values are views of `options`, `file` and `sname` (copies only where pieces were joined): the
- * caller must not change those bytes while it uses the result.
+ * Decodes the options of a message: the options field (from `optionsAt` to the end of `message`)
+ * first, then the `file` and `sname` fields (at `fileAt`, `snameAt`) when option 52 says they carry
+ * options. Instances of one code are concatenated in that order (RFC 3396 §5). Values are views
+ * of `message` (copies only where pieces were joined): the caller must not change those bytes
+ * while it uses the result.
  */
-export function decodeOptionsArea(options: Uint8Array, file: Uint8Array, sname: Uint8Array): OptionsArea {
+export function decodeOptionsArea(
+  message: Uint8Array,
+  optionsAt: number,
+  fileAt: number,
+  snameAt: number,
+): OptionsArea {
   const merged = new Map<number, Uint8Array>();
-  const main = scanField(options, "the options field", merged);
+  const main = scanField(message.subarray(optionsAt), "the options field", merged);
   if (!main.ok) return main;
   let overload = 0;
   const overloadValue = merged.get(OVERLOAD);
@@ -63,11 +72,11 @@ export function decodeOptionsArea(options: Uint8Array, file: Uint8Array, sname: 
     }
     overload = overloadValue[0]!;
     if (overload & OVERLOAD_FILE) {
-      const r = scanField(file, "the file field", merged);
+      const r = scanField(message.subarray(fileAt, fileAt + FILE_CAPACITY), "the file field", merged);
       if (!r.ok) return r;
     }
     if (overload & OVERLOAD_SNAME) {
-      const r = scanField(sname, "the sname field", merged);
+      const r = scanField(message.subarray(snameAt, snameAt + SNAME_CAPACITY), "the sname field", merged);
       if (!r.ok) return r;
     }
     // Option 52 inside file/sname is meaningless; only the one in the options field counts.
@@ -121,8 +130,6 @@ export interface AssembledOptions {
   readonly dropped: readonly number[];
 }
 
-const FILE_CAPACITY = 128;
-const SNAME_CAPACITY = 64;
 /** Kept in the options field proper: clients look for these there first. */
 const MAIN_ONLY = new Set([53, 54, 51, 58, 59, 1, 3]);
 

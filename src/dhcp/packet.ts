@@ -69,9 +69,6 @@ export interface BootpHeader {
 export interface DhcpPacket extends BootpHeader {
   /** Options after RFC 3396 concatenation, in order of first appearance. */
   readonly options: ReadonlyMap<number, Uint8Array>;
-  /** The raw sname/file fields (64 and 128 bytes), whether or not they were overloaded. */
-  readonly sname: Uint8Array;
-  readonly file: Uint8Array;
   /** Which fields carried options (option 52). */
   readonly overload: number;
 }
@@ -80,6 +77,10 @@ export type DecodeResult =
   | { readonly ok: true; readonly packet: DhcpPacket }
   | { readonly ok: false; readonly error: string };
 
+function readU32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+}
+
 export function decodePacket(bytes: Uint8Array): DecodeResult {
   if (bytes.length < OPTIONS_OFFSET) {
     return {
@@ -87,17 +88,12 @@ export function decodePacket(bytes: Uint8Array): DecodeResult {
       error: `message too short: ${bytes.length} bytes, a DHCP message has at least ${OPTIONS_OFFSET}`,
     };
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint32(HEADER_LENGTH) !== MAGIC_COOKIE) {
+  if (readU32(bytes, HEADER_LENGTH) !== MAGIC_COOKIE) {
     return { ok: false, error: "no DHCP magic cookie (plain BOOTP is not served)" };
   }
   const hlen = bytes[2]!;
   if (hlen > 16) return { ok: false, error: `hardware address length ${hlen} exceeds 16` };
-  const area: OptionsArea = decodeOptionsArea(
-    bytes.subarray(OPTIONS_OFFSET),
-    bytes.subarray(FILE_OFFSET, FILE_OFFSET + FILE_LENGTH),
-    bytes.subarray(SNAME_OFFSET, SNAME_OFFSET + SNAME_LENGTH),
-  );
+  const area: OptionsArea = decodeOptionsArea(bytes, OPTIONS_OFFSET, FILE_OFFSET, SNAME_OFFSET);
   if (!area.ok) return { ok: false, error: area.error };
   return {
     ok: true,
@@ -106,17 +102,15 @@ export function decodePacket(bytes: Uint8Array): DecodeResult {
       htype: bytes[1]!,
       hlen,
       hops: bytes[3]!,
-      xid: view.getUint32(4),
-      secs: view.getUint16(8),
-      flags: view.getUint16(10),
-      ciaddr: view.getUint32(12),
-      yiaddr: view.getUint32(16),
-      siaddr: view.getUint32(20),
-      giaddr: view.getUint32(24),
-      // Views, not copies: a request is decoded once and answered from the same bytes.
+      xid: readU32(bytes, 4),
+      secs: (bytes[8]! << 8) | bytes[9]!,
+      flags: (bytes[10]! << 8) | bytes[11]!,
+      ciaddr: readU32(bytes, 12),
+      yiaddr: readU32(bytes, 16),
+      siaddr: readU32(bytes, 20),
+      giaddr: readU32(bytes, 24),
+      // A view, not a copy: a request is decoded once and answered from the same bytes.
       chaddr: bytes.subarray(28, 44),
-      sname: bytes.subarray(SNAME_OFFSET, SNAME_OFFSET + SNAME_LENGTH),
-      file: bytes.subarray(FILE_OFFSET, FILE_OFFSET + FILE_LENGTH),
       options: area.options,
       overload: area.overload,
     },
@@ -126,21 +120,30 @@ export function decodePacket(bytes: Uint8Array): DecodeResult {
 /** Writes the fixed header and cookie into a fresh buffer of `length` bytes (≥ OPTIONS_OFFSET). */
 export function encodeHeader(header: BootpHeader, length: number): Uint8Array {
   const out = new Uint8Array(Math.max(length, OPTIONS_OFFSET));
-  const view = new DataView(out.buffer);
   out[0] = header.op;
   out[1] = header.htype;
   out[2] = Math.min(header.hlen, 16);
   out[3] = header.hops;
-  view.setUint32(4, header.xid >>> 0);
-  view.setUint16(8, header.secs & 0xffff);
-  view.setUint16(10, header.flags & 0xffff);
-  view.setUint32(12, header.ciaddr >>> 0);
-  view.setUint32(16, header.yiaddr >>> 0);
-  view.setUint32(20, header.siaddr >>> 0);
-  view.setUint32(24, header.giaddr >>> 0);
-  out.set(header.chaddr.subarray(0, 16), 28);
-  view.setUint32(HEADER_LENGTH, MAGIC_COOKIE);
+  writeU32(out, 4, header.xid);
+  out[8] = (header.secs >>> 8) & 0xff;
+  out[9] = header.secs & 0xff;
+  out[10] = (header.flags >>> 8) & 0xff;
+  out[11] = header.flags & 0xff;
+  writeU32(out, 12, header.ciaddr);
+  writeU32(out, 16, header.yiaddr);
+  writeU32(out, 20, header.siaddr);
+  writeU32(out, 24, header.giaddr);
+  const chaddr = header.chaddr;
+  for (let i = 0; i < 16 && i < chaddr.length; i++) out[28 + i] = chaddr[i]!;
+  writeU32(out, HEADER_LENGTH, MAGIC_COOKIE);
   return out;
+}
+
+function writeU32(out: Uint8Array, at: number, value: number): void {
+  out[at] = value >>> 24;
+  out[at + 1] = (value >>> 16) & 0xff;
+  out[at + 2] = (value >>> 8) & 0xff;
+  out[at + 3] = value & 0xff;
 }
 
 /** The message type (option 53) of a decoded packet, or undefined for BOOTP / a bad value. */

@@ -39,77 +39,98 @@ export interface ReplyOptionInput {
 }
 
 /**
- * Four-octet values (mask, router, server identifier, lease times) repeat in every reply of a
- * subnet: one shared copy each. The option assembler copies them into the reply and never changes
- * them.
+ * Four-octet options (mask, router, server identifier, lease times) repeat in every reply of a
+ * subnet: one shared option object each, keyed by code and value. The option assembler copies
+ * their bytes into the reply and never changes them.
  */
-const u32Values = new BoundedMemo(1024, (value: number) => ipv4ToBytes(value >>> 0));
+const u32Options = new BoundedMemo(
+  1024,
+  (key: number): ReplyOption => ({ code: Math.floor(key / 2 ** 32), data: ipv4ToBytes(key >>> 0) }),
+);
 
-function u32(value: number): Uint8Array {
-  return u32Values.get(value);
+function u32Option(code: number, value: number): ReplyOption {
+  return u32Options.get(code * 2 ** 32 + (value >>> 0));
 }
 
-/** Option 53's value for each message type (1–8), shared like the four-octet values. */
-const MESSAGE_TYPES = Array.from({ length: 9 }, (_, type) => Uint8Array.of(type));
+/** Option 53 for each message type (1–8), shared like the four-octet options. */
+const MESSAGE_TYPES = Array.from(
+  { length: 9 },
+  (_, type): ReplyOption => ({ code: 53, data: Uint8Array.of(type) }),
+);
 
 /** Codes already placed in the reply being built (replies are built one at a time, synchronously). */
 const taken = new Uint8Array(256);
 
-/** Builds the ordered option list for an OFFER, ACK (with or without lease) or NAK. */
+/**
+ * Builds the ordered option list for an OFFER, ACK (with or without lease) or NAK. Configured
+ * options go in as the site's own objects: a reply allocates its list and nothing per option.
+ */
 export function replyOptions(input: ReplyOptionInput): ReplyOption[] {
   const out: ReplyOption[] = [
-    { code: 53, data: MESSAGE_TYPES[input.messageType] ?? Uint8Array.of(input.messageType) },
-    { code: 54, data: u32(input.serverId) },
+    MESSAGE_TYPES[input.messageType] ?? { code: 53, data: Uint8Array.of(input.messageType) },
+    u32Option(54, input.serverId),
   ];
   if (input.messageType === 6) {
     if (input.clientId) out.push({ code: 61, data: input.clientId });
     return out;
   }
   taken.fill(0);
-  const place = (code: number, data: Uint8Array) => {
-    out.push({ code, data });
-    taken[code] = 1;
-  };
   taken[53] = 1;
   taken[54] = 1;
   // T1/T2 travel with the configured options: in 55's order when asked for, else in code order.
-  let t1: Uint8Array | undefined;
-  let t2: Uint8Array | undefined;
+  let t1: ReplyOption | undefined;
+  let t2: ReplyOption | undefined;
   if (input.leaseSeconds !== undefined) {
-    place(51, u32(input.leaseSeconds));
+    out.push(u32Option(51, input.leaseSeconds));
+    taken[51] = 1;
     if (input.subnet) {
-      t1 = u32(Math.min(input.subnet.renewSeconds, input.leaseSeconds));
-      t2 = u32(Math.min(input.subnet.rebindSeconds, input.leaseSeconds));
+      t1 = u32Option(58, Math.min(input.subnet.renewSeconds, input.leaseSeconds));
+      t2 = u32Option(59, Math.min(input.subnet.rebindSeconds, input.leaseSeconds));
     }
   }
-  const lookup = (code: number): Uint8Array | undefined =>
-    code === 58 && t1 ? t1 : code === 59 && t2 ? t2 : input.configured.get(code)?.data;
   if (input.subnet) {
-    place(1, u32(input.subnet.cidr.mask));
+    out.push(u32Option(1, input.subnet.cidr.mask));
+    taken[1] = 1;
     const router = input.subnet.router;
-    if (router !== undefined) place(3, u32(router));
+    if (router !== undefined) {
+      out.push(u32Option(3, router));
+      taken[3] = 1;
+    }
   }
+  const configured = input.configured;
   const requested = input.requested;
   for (let i = 0; i < requested.length; i++) {
     const code = requested[i]!;
     if (taken[code]) continue;
-    const data = lookup(code);
-    if (data !== undefined) place(code, data);
+    const option = code === 58 && t1 ? t1 : code === 59 && t2 ? t2 : configured.get(code);
+    if (option === undefined) continue;
+    out.push(option);
+    taken[code] = 1;
   }
   // What the site configures is sent whether asked for or not (phones rarely ask for 66 or 160).
   let timersPending = t1 !== undefined;
-  const placeTimers = () => {
-    if (t1 && !taken[58]) place(58, t1);
-    if (t2 && !taken[59]) place(59, t2);
-  };
-  input.configured.forEach((option, code) => {
-    if (timersPending && code > 59) {
-      placeTimers();
+  for (const option of configured.values()) {
+    if (timersPending && option.code > 59) {
+      placeTimers(out, t1, t2);
       timersPending = false;
     }
-    if (!taken[code]) place(code, option.data);
-  });
-  if (timersPending) placeTimers();
+    if (!taken[option.code]) {
+      out.push(option);
+      taken[option.code] = 1;
+    }
+  }
+  if (timersPending) placeTimers(out, t1, t2);
   if (input.clientId) out.push({ code: 61, data: input.clientId });
   return out;
+}
+
+function placeTimers(out: ReplyOption[], t1: ReplyOption | undefined, t2: ReplyOption | undefined): void {
+  if (t1 && !taken[58]) {
+    out.push(t1);
+    taken[58] = 1;
+  }
+  if (t2 && !taken[59]) {
+    out.push(t2);
+    taken[59] = 1;
+  }
 }

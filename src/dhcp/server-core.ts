@@ -4,7 +4,7 @@
  * that must be durable before the reply leaves. No sockets, no timers, no I/O: the service awaits
  * the writes, then sends. Offers are held here, in memory, for offerHoldSeconds.
  */
-import { cidrContains, formatIpv4 } from "../config/ipv4.js";
+import { cidrContains, formatIpv4, ipv4Text } from "../config/ipv4.js";
 import type { ConfiguredOption, DhcpClass, DhcpHost, DhcpSubnet, Site } from "../config/site.js";
 import type { DhcpMessageEvent, DhcpMessageName, SitebootEvent } from "../observe/events.js";
 import { inPools, PoolAllocator } from "./allocator.js";
@@ -74,17 +74,18 @@ interface HeldOffer {
   readonly expiresAt: number;
 }
 
+/** Everything known about a request before deciding; one fixed shape (absent fields undefined). */
 interface Context {
   readonly packet: DhcpPacket;
   readonly type: number;
   readonly client: ClientIdentity;
   readonly arrival: Arrival;
   readonly now: number;
-  readonly subnet?: DhcpSubnet;
-  readonly host?: DhcpHost;
-  readonly cls?: DhcpClass;
-  readonly vendorClass?: string;
-  readonly requestedAddress?: number;
+  readonly subnet: DhcpSubnet | undefined;
+  readonly host: DhcpHost | undefined;
+  readonly cls: DhcpClass | undefined;
+  readonly vendorClass: string | undefined;
+  readonly requestedAddress: number | undefined;
 }
 
 /** Outcome of one decision, before the packet is laid out. */
@@ -201,19 +202,17 @@ export class DhcpServerCore {
     if (ctx.vendorClass !== undefined) event.vendorClass = ctx.vendorClass;
     const requested = packet.options.get(55);
     if (requested) event.requested = Array.from(requested);
-    if (ctx.requestedAddress !== undefined) event.requestedAddress = formatIpv4(ctx.requestedAddress);
+    if (ctx.requestedAddress !== undefined) event.requestedAddress = ipv4Text(ctx.requestedAddress);
     event.interface = arrival.interface;
-    if (packet.giaddr !== 0) event.relay = formatIpv4(packet.giaddr);
+    if (packet.giaddr !== 0) event.relay = ipv4Text(packet.giaddr);
     event.reply = reply?.message ?? null;
     event.replyReason = decision.reason;
-    if (decision.reply && decision.reply.yiaddr !== 0) event.address = formatIpv4(decision.reply.yiaddr);
+    if (decision.reply && decision.reply.yiaddr !== 0) event.address = ipv4Text(decision.reply.yiaddr);
     if (included) event.replyOptions = included;
     if (ctx.subnet) event.subnet = ctx.subnet.cidr.text;
-    return {
-      ...(reply ? { reply } : {}),
-      leaseWrites: writes,
-      events: [event, ...(decision.extraEvents ?? [])],
-    };
+    const extra = decision.extraEvents;
+    const events: SitebootEvent[] = extra === undefined ? [event] : [event, ...extra];
+    return reply ? { reply, leaseWrites: writes, events } : { leaseWrites: writes, events };
   }
 
   #context(packet: DhcpPacket, type: number, arrival: Arrival, now: number): Context {
@@ -233,11 +232,11 @@ export class DhcpServerCore {
       client,
       arrival,
       now,
-      ...(subnet ? { subnet } : {}),
-      ...(host ? { host } : {}),
-      ...(cls ? { cls } : {}),
-      ...(vendorData ? { vendorClass: printable(vendorData) } : {}),
-      ...(requestedAddress !== undefined ? { requestedAddress } : {}),
+      subnet,
+      host,
+      cls,
+      vendorClass: vendorData ? printable(vendorData) : undefined,
+      requestedAddress,
     };
   }
 
@@ -277,20 +276,19 @@ export class DhcpServerCore {
 
   #discover(ctx: Context, subnet: DhcpSubnet): Decision {
     const key = ctx.client.key;
-    const candidates: [number | undefined, string][] = [
-      [this.#reservedFor(ctx, subnet), "reservation"],
-      [this.#offerByClient.get(key), "offer held"],
-      [this.#leases.byClient(key)?.address, "client's lease"],
-      [
-        ctx.packet.options.get(50)?.length === 4 ? readU32(ctx.packet.options.get(50)!) : undefined,
-        "requested",
-      ],
-    ];
-    for (const [address, why] of candidates) {
-      if (address === undefined || !cidrContains(subnet.cidr, address)) continue;
-      if (why !== "reservation" && !inPools(subnet, address)) continue;
-      if (this.#availability(address, key, ctx.now) === "busy") continue;
-      return this.#offer(ctx, subnet, address, why);
+    // In order of preference; the first that is usable is offered.
+    const reserved = this.#reservedFor(ctx, subnet);
+    if (reserved !== undefined && this.#availability(reserved, key, ctx.now) !== "busy") {
+      return this.#offer(ctx, subnet, reserved, "reservation");
+    }
+    const held = this.#offerByClient.get(key);
+    if (this.#offerable(held, subnet, key, ctx.now)) return this.#offer(ctx, subnet, held, "offer held");
+    const own = this.#leases.byClient(key)?.address;
+    if (this.#offerable(own, subnet, key, ctx.now)) return this.#offer(ctx, subnet, own, "client's lease");
+    const requestedData = ctx.packet.options.get(50);
+    const requested = requestedData?.length === 4 ? readU32(requestedData) : undefined;
+    if (this.#offerable(requested, subnet, key, ctx.now)) {
+      return this.#offer(ctx, subnet, requested, "requested");
     }
     const address = this.#allocator.pick(subnet, (a) => this.#availability(a, key, ctx.now));
     if (address === undefined) {
@@ -302,6 +300,16 @@ export class DhcpServerCore {
       };
     }
     return this.#offer(ctx, subnet, address, "pool");
+  }
+
+  /** A pool address of this subnet that this client may be offered. */
+  #offerable(address: number | undefined, subnet: DhcpSubnet, key: string, now: number): address is number {
+    return (
+      address !== undefined &&
+      cidrContains(subnet.cidr, address) &&
+      inPools(subnet, address) &&
+      this.#availability(address, key, now) !== "busy"
+    );
   }
 
   #offer(ctx: Context, subnet: DhcpSubnet, address: number, why: string): Decision {
@@ -617,11 +625,11 @@ export class DhcpServerCore {
   /** RFC 2131 §4.1: relay first; NAKs broadcast; ciaddr unicast; otherwise broadcast. */
   #destination(packet: DhcpPacket, isNak: boolean, informCiaddr: number | undefined): ReplyDestination {
     if (packet.giaddr !== 0) {
-      return { address: formatIpv4(packet.giaddr), port: this.#ports.serverPort, broadcast: false };
+      return { address: ipv4Text(packet.giaddr), port: this.#ports.serverPort, broadcast: false };
     }
     const ciaddr = informCiaddr ?? packet.ciaddr;
     if (!isNak && ciaddr !== 0)
-      return { address: formatIpv4(ciaddr), port: this.#ports.clientPort, broadcast: false };
+      return { address: ipv4Text(ciaddr), port: this.#ports.clientPort, broadcast: false };
     return { address: LIMITED_BROADCAST, port: this.#ports.clientPort, broadcast: true };
   }
 

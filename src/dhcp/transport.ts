@@ -3,13 +3,18 @@
  * the small native module in native/udp_device.c) on 0.0.0.0:67. A device-bound socket receives
  * only its own LAN's broadcasts, so the interface a request came in on is known, and its replies
  * to 255.255.255.255 leave by that same interface even when the default route points elsewhere.
+ * Replies go out with one sendto() from the same module: dgram's send costs a request object, a
+ * callback and a loop turn per datagram, and a DHCP server sends one per message.
  */
 import dgram from "node:dgram";
+import { constants as osConstants } from "node:os";
+import { getSystemErrorName } from "node:util";
 import { loadNativeModule } from "../net/native-module.js";
 
 interface UdpDeviceModule {
   openDeviceSocket(ifname: string, port: number, receiveBufferBytes: number): number;
   closeFd(fd: number): void;
+  sendTo(fd: number, bytes: Uint8Array, address: string, port: number): number;
 }
 
 let native: UdpDeviceModule | undefined;
@@ -51,10 +56,21 @@ export function openDeviceSocket(iface: string, port: number): Promise<dgram.Soc
     socket.once("error", onError);
     socket.bind({ fd }, () => {
       socket.off("error", onError);
+      deviceSocketFds.set(socket, fd);
       resolve(socket);
     });
   });
 }
+
+/** The descriptor of each socket opened by openDeviceSocket, for sending without dgram. */
+const deviceSocketFds = new WeakMap<dgram.Socket, number>();
+
+/** A full send queue: dgram waits for the socket to be writable and sends then. */
+const QUEUE_ERRNOS = new Set([
+  osConstants.errno.EAGAIN,
+  osConstants.errno.EWOULDBLOCK,
+  osConstants.errno.ENOBUFS,
+]);
 
 export type SocketOpener = (iface: string, port: number) => Promise<dgram.Socket>;
 
@@ -90,17 +106,46 @@ export class InterfaceSockets {
     return [...this.#sockets.keys()];
   }
 
-  /** Sends out of `iface`'s socket; resolves false (never throws) when the send failed. */
-  send(iface: string, bytes: Uint8Array, address: string, port: number): Promise<Error | undefined> {
+  /**
+   * Sends out of `iface`'s socket and calls `done` with the error, if any (never throws). A
+   * device socket sends with one sendto() and calls `done` before returning; only when the
+   * kernel's send queue is full does the datagram wait in dgram's queue instead.
+   */
+  send(
+    iface: string,
+    bytes: Uint8Array,
+    address: string,
+    port: number,
+    done: (error: Error | undefined) => void,
+  ): void {
     const socket = this.#sockets.get(iface);
-    if (!socket) return Promise.resolve(new Error(`no socket for interface ${iface}`));
-    return new Promise((resolve) => {
+    if (!socket) {
+      done(new Error(`no socket for interface ${iface}`));
+      return;
+    }
+    const fd = deviceSocketFds.get(socket);
+    if (fd !== undefined) {
+      let errno: number;
       try {
-        socket.send(bytes, port, address, (error) => resolve(error ?? undefined));
+        errno = loadUdpDevice().sendTo(fd, bytes, address, port);
       } catch (error) {
-        resolve(error instanceof Error ? error : new Error(String(error)));
+        done(error instanceof Error ? error : new Error(String(error)));
+        return;
       }
-    });
+      if (errno === 0) {
+        done(undefined);
+        return;
+      }
+      if (!QUEUE_ERRNOS.has(errno)) {
+        done(new Error(`sendto: ${getSystemErrorName(-errno)}`));
+        return;
+      }
+    }
+    try {
+      socket.send(bytes, port, address, (error) => done(error ?? undefined));
+    } catch (error) {
+      done(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   async close(): Promise<void> {

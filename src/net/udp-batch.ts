@@ -11,7 +11,7 @@
 
 import type { AddressInfo } from "node:net";
 import { isIP } from "node:net";
-import { BoundedMemo } from "../bounded-memo.js";
+import { ipv4Text } from "../config/ipv4.js";
 import { loadNativeModule } from "./native-module.js";
 
 interface NativeOpened {
@@ -97,12 +97,6 @@ export interface UdpBatchOptions {
 }
 
 export type BatchHandler = (batch: UdpBatchSocket) => void;
-
-/** Source addresses repeat (the same clients ask again and again): their text is made once. */
-const ipv4Names = new BoundedMemo(
-  4096,
-  (v: number) => `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`,
-);
 
 /** One bound socket; also the view of the batch being delivered. */
 export class UdpBatchSocket {
@@ -209,7 +203,7 @@ export class UdpBatchSocket {
     const a = this.#recvAddr;
     const o = i * 16;
     if (this.#recvMeta[i * 4 + 2] === 4) {
-      return ipv4Names.get(((a[o]! << 24) | (a[o + 1]! << 16) | (a[o + 2]! << 8) | a[o + 3]!) >>> 0);
+      return ipv4Text(((a[o]! << 24) | (a[o + 1]! << 16) | (a[o + 2]! << 8) | a[o + 3]!) >>> 0);
     }
     return formatIpv6(a, o);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { SitebootEvent } from "./events.js";
+import type { DhcpMessageEvent, SitebootEvent } from "./events.js";
 import { Timeline } from "./timeline.js";
 
 const dns = (client: string, name: string, at: number): SitebootEvent => ({
@@ -66,5 +66,49 @@ describe("Timeline", () => {
     expect(t.size).toBe(2);
     expect(t.entries("203.0.113.1")).toBeUndefined();
     expect(t.clients().map((c) => c.address)).toEqual(["203.0.113.3", "203.0.113.2"]);
+  });
+
+  it("keeps each entry's own time and lease end when entries share their text", () => {
+    const t = new Timeline({ perClient: 4, clients: 8 });
+    const commit = (at: number): SitebootEvent => ({
+      type: "dhcp.lease",
+      at,
+      action: "commit",
+      mac: "00:04:f2:00:00:09",
+      address: "198.51.100.9",
+      expiresAt: at + 1000,
+    });
+    for (let i = 1; i <= 6; i++) t.record(commit(i * 10));
+    const entries = t.entries("00:04:f2:00:00:09")!;
+    expect(entries.map((e) => [e.at, e.detail.expiresAt])).toEqual([
+      [30, 1030],
+      [40, 1040],
+      [50, 1050],
+      [60, 1060],
+    ]);
+    expect(new Set(entries.map((e) => e.summary))).toEqual(new Set(["lease commit 198.51.100.9"]));
+    // Same text, different details: two entries, each with its own detail.
+    t.record({
+      ...(ack("00:04:f2:00:00:0a", "198.51.100.10", 70) as DhcpMessageEvent),
+      requested: [1, 3, 6],
+    });
+    t.record({
+      ...(ack("00:04:f2:00:00:0a", "198.51.100.10", 71) as DhcpMessageEvent),
+      requested: [1, 3, 6, 66],
+    });
+    expect(t.entries("00:04:f2:00:00:0a")!.map((e) => e.detail.requested)).toEqual([
+      [1, 3, 6],
+      [1, 3, 6, 66],
+    ]);
+  });
+
+  it("evicts by last activity, not by first sight", () => {
+    const t = new Timeline({ perClient: 2, clients: 2 });
+    t.record(dns("203.0.113.1", "a.test", 1));
+    t.record(dns("203.0.113.2", "b.test", 2));
+    t.record(dns("203.0.113.1", "c.test", 3)); // .1 is active again: .2 is now the least recent
+    t.record(dns("203.0.113.3", "d.test", 4));
+    expect(t.clients().map((c) => c.address)).toEqual(["203.0.113.3", "203.0.113.1"]);
+    expect(t.entries("203.0.113.2")).toBeUndefined();
   });
 });

@@ -25,15 +25,33 @@ export interface ClientSummary {
   readonly nxdomains: number;
 }
 
+/**
+ * What an entry says, apart from when: entries that say the same thing share one object (a phone
+ * repeats the same few exchanges and queries), so a ring slot costs a time and a reference.
+ */
+interface EntryShape {
+  readonly kind: TimelineEntry["kind"];
+  readonly summary: string;
+  readonly detail: Readonly<Record<string, unknown>>;
+  /** A detail field that differs from entry to entry (a lease's end): kept in the ring, not here. */
+  readonly valueField?: string;
+}
+
 interface ClientRecord {
-  id: string;
+  readonly id: string;
   mac?: string;
   address?: string;
   vendorClass?: string;
-  firstSeen: number;
+  readonly firstSeen: number;
   lastSeen: number;
+  /** Order of first sight, to keep the order of clients seen at the same instant. */
+  readonly seq: number;
   nxdomains: number;
-  ring: TimelineEntry[];
+  /** The ring, as columns filled in place: no allocation per entry once a ring is full. */
+  readonly times: number[];
+  readonly shapes: EntryShape[];
+  /** The shape's valueField per entry (NaN when absent). */
+  readonly values: number[];
   next: number;
   count: number;
 }
@@ -47,12 +65,22 @@ export interface TimelineLimits {
 
 export const DEFAULT_TIMELINE_LIMITS: TimelineLimits = { perClient: 256, clients: 2048 };
 
+/** Distinct entry shapes remembered for sharing; past that the memo starts over. */
+const SHAPE_MEMO_LIMIT = 8192;
+const ABSENT = "\u0001";
+
 export class Timeline {
   readonly #limits: TimelineLimits;
-  /** Insertion order doubles as recency: a client is moved to the end on every event. */
+  /**
+   * Clients by id. Recency is each record's lastSeen, not the map's order: moving a record to the
+   * end on every event would churn the map under load. Eviction looks for the oldest only when a
+   * new client arrives at the limit.
+   */
   readonly #clients = new Map<string, ClientRecord>();
   readonly #macByAddress = new Map<string, string>();
   readonly #macOfAddress: (address: string) => string | undefined;
+  readonly #shapes = new Map<string, EntryShape>();
+  #seq = 0;
 
   /**
    * @param macOfAddress who holds an address according to the lease store, asked when the timeline
@@ -68,6 +96,7 @@ export class Timeline {
 
   /** Teaches the timeline which MAC holds which address (DHCP ACKs and lease events). */
   linkAddress(address: string, mac: string): void {
+    if (this.#macByAddress.get(address) === mac) return;
     this.#macByAddress.set(address, mac);
     if (this.#macByAddress.size > this.#limits.clients * 4) {
       const oldest = this.#macByAddress.keys().next().value;
@@ -79,23 +108,23 @@ export class Timeline {
     switch (event.type) {
       case "dhcp.message": {
         const client = this.#client(macKey(event.mac), event.at);
-        client.mac = event.mac;
-        if (event.vendorClass !== undefined) client.vendorClass = event.vendorClass;
-        if (event.address !== undefined && (event.reply === "ACK" || event.reply === "OFFER")) {
-          if (event.reply === "ACK") {
-            client.address = event.address;
-            this.linkAddress(event.address, event.mac);
-          }
+        if (client.mac !== event.mac) client.mac = event.mac;
+        if (event.vendorClass !== undefined && client.vendorClass !== event.vendorClass)
+          client.vendorClass = event.vendorClass;
+        if (event.address !== undefined && event.reply === "ACK") {
+          if (client.address !== event.address) client.address = event.address;
+          this.linkAddress(event.address, event.mac);
         }
         const reply =
           event.reply === null
             ? `no reply${event.replyReason ? ` (${event.replyReason})` : ""}`
             : event.reply;
         const address = event.address ? ` ${event.address}` : "";
-        this.#push(client, {
-          at: event.at,
+        const summary = `${event.message} → ${reply}${address}`;
+        const key = `d${summary}\u0000${event.vendorClass ?? ABSENT}\u0000${event.requested?.join(",") ?? ABSENT}\u0000${event.replyOptions?.join(",") ?? ABSENT}\u0000${event.interface ?? ABSENT}\u0000${event.relay ?? ABSENT}\u0000${event.subnet ?? ABSENT}`;
+        this.#push(client, event.at, key, () => ({
           kind: "dhcp",
-          summary: `${event.message} → ${reply}${address}`,
+          summary,
           detail: {
             vendorClass: event.vendorClass,
             requested: event.requested,
@@ -104,41 +133,48 @@ export class Timeline {
             relay: event.relay,
             subnet: event.subnet,
           },
-        });
+        }));
         return;
       }
       case "dhcp.lease": {
         this.linkAddress(event.address, event.mac);
         const client = this.#client(macKey(event.mac), event.at);
-        client.mac = event.mac;
-        if (event.action === "commit") client.address = event.address;
-        this.#push(client, {
-          at: event.at,
-          kind: "lease",
-          summary: `lease ${event.action} ${event.address}`,
-          detail: { expiresAt: event.expiresAt },
-        });
+        if (client.mac !== event.mac) client.mac = event.mac;
+        if (event.action === "commit" && client.address !== event.address) client.address = event.address;
+        const summary = `lease ${event.action} ${event.address}`;
+        this.#push(
+          client,
+          event.at,
+          `l${summary}`,
+          () => ({ kind: "lease", summary, detail: {}, valueField: "expiresAt" }),
+          event.expiresAt,
+        );
         return;
       }
       case "dns.query": {
         const client = this.#clientForAddress(event.client, event.at);
         if (event.rcode === "NXDOMAIN") client.nxdomains++;
-        this.#push(client, {
-          at: event.at,
-          kind: "dns",
-          summary: `${event.qtype} ${event.name} → ${event.rcode}${event.answers ? ` (${event.answers})` : ""}`,
-          detail: { source: event.source, transport: event.transport, truncated: event.truncated },
-        });
+        const summary = `${event.qtype} ${event.name} → ${event.rcode}${event.answers ? ` (${event.answers})` : ""}`;
+        this.#push(
+          client,
+          event.at,
+          `q${summary}\u0000${event.source}\u0000${event.transport}\u0000${event.truncated}`,
+          () => ({
+            kind: "dns",
+            summary,
+            detail: { source: event.source, transport: event.transport, truncated: event.truncated },
+          }),
+        );
         return;
       }
       case "ntp.request": {
         const client = this.#clientForAddress(event.client, event.at);
-        this.#push(client, {
-          at: event.at,
+        const summary = `NTP v${event.version} → ${event.outcome}${event.stratum === undefined ? "" : ` stratum ${event.stratum}`}`;
+        this.#push(client, event.at, `n${summary}\u0000${event.leap ?? ABSENT}`, () => ({
           kind: "ntp",
-          summary: `NTP v${event.version} → ${event.outcome}${event.stratum === undefined ? "" : ` stratum ${event.stratum}`}`,
+          summary,
           detail: { leap: event.leap },
-        });
+        }));
         return;
       }
       default:
@@ -146,17 +182,20 @@ export class Timeline {
     }
   }
 
+  /** Most recently active first. */
   clients(): ClientSummary[] {
-    return [...this.#clients.values()].reverse().map((c) => ({
-      id: c.id,
-      ...(c.mac === undefined ? {} : { mac: c.mac }),
-      ...(c.address === undefined ? {} : { address: c.address }),
-      ...(c.vendorClass === undefined ? {} : { vendorClass: c.vendorClass }),
-      firstSeen: c.firstSeen,
-      lastSeen: c.lastSeen,
-      entries: Math.min(c.count, this.#limits.perClient),
-      nxdomains: c.nxdomains,
-    }));
+    return [...this.#clients.values()]
+      .sort((a, b) => b.lastSeen - a.lastSeen || b.seq - a.seq)
+      .map((c) => ({
+        id: c.id,
+        ...(c.mac === undefined ? {} : { mac: c.mac }),
+        ...(c.address === undefined ? {} : { address: c.address }),
+        ...(c.vendorClass === undefined ? {} : { vendorClass: c.vendorClass }),
+        firstSeen: c.firstSeen,
+        lastSeen: c.lastSeen,
+        entries: Math.min(c.count, this.#limits.perClient),
+        nxdomains: c.nxdomains,
+      }));
   }
 
   /** Oldest first; undefined when the client is unknown. Accepts a MAC (any case, : or -) or an IP. */
@@ -164,11 +203,20 @@ export class Timeline {
     const mac = normalizeMac(client);
     const record = this.#clients.get(mac ? macKey(mac) : `ip:${client}`);
     if (!record) return undefined;
-    const size = Math.min(record.count, this.#limits.perClient);
+    const perClient = this.#limits.perClient;
+    const size = Math.min(record.count, perClient);
     const out: TimelineEntry[] = [];
-    const start = record.count > this.#limits.perClient ? record.next : 0;
-    for (let i = 0; i < size; i++)
-      out.push(record.ring[(start + i) % this.#limits.perClient] as TimelineEntry);
+    const start = record.count > perClient ? record.next : 0;
+    for (let i = 0; i < size; i++) {
+      const slot = (start + i) % perClient;
+      const shape = record.shapes[slot]!;
+      const value = record.values[slot]!;
+      const detail =
+        shape.valueField === undefined
+          ? shape.detail
+          : { ...shape.detail, [shape.valueField]: Number.isNaN(value) ? undefined : value };
+      out.push({ at: record.times[slot]!, kind: shape.kind, summary: shape.summary, detail });
+    }
     return out;
   }
 
@@ -179,29 +227,51 @@ export class Timeline {
   #clientForAddress(address: string, at: number): ClientRecord {
     const mac = this.#macByAddress.get(address) ?? this.#macOfAddress(address);
     const client = this.#client(mac ? macKey(mac) : `ip:${address}`, at);
-    if (mac) client.mac = mac;
-    client.address = address;
+    if (mac && client.mac !== mac) client.mac = mac;
+    if (client.address !== address) client.address = address;
     return client;
   }
 
   #client(id: string, at: number): ClientRecord {
     let client = this.#clients.get(id);
-    if (client) {
-      this.#clients.delete(id);
-    } else {
-      client = { id, firstSeen: at, lastSeen: at, nxdomains: 0, ring: [], next: 0, count: 0 };
-      if (this.#clients.size >= this.#limits.clients) {
-        const oldest = this.#clients.keys().next().value;
-        if (oldest !== undefined) this.#clients.delete(oldest);
-      }
+    if (!client) {
+      if (this.#clients.size >= this.#limits.clients) this.#evictLeastRecent();
+      client = {
+        id,
+        firstSeen: at,
+        lastSeen: at,
+        seq: this.#seq++,
+        nxdomains: 0,
+        times: [],
+        shapes: [],
+        values: [],
+        next: 0,
+        count: 0,
+      };
+      this.#clients.set(id, client);
     }
-    client.lastSeen = at;
-    this.#clients.set(id, client);
+    if (at > client.lastSeen) client.lastSeen = at;
     return client;
   }
 
-  #push(client: ClientRecord, entry: TimelineEntry): void {
-    client.ring[client.next] = entry;
+  #evictLeastRecent(): void {
+    let oldest: ClientRecord | undefined;
+    for (const client of this.#clients.values()) {
+      if (!oldest || client.lastSeen < oldest.lastSeen) oldest = client;
+    }
+    if (oldest) this.#clients.delete(oldest.id);
+  }
+
+  #push(client: ClientRecord, at: number, key: string, make: () => EntryShape, value?: number): void {
+    let shape = this.#shapes.get(key);
+    if (!shape) {
+      shape = make();
+      if (this.#shapes.size >= SHAPE_MEMO_LIMIT) this.#shapes.clear();
+      this.#shapes.set(key, shape);
+    }
+    client.times[client.next] = at;
+    client.shapes[client.next] = shape;
+    client.values[client.next] = value ?? Number.NaN;
     client.next = (client.next + 1) % this.#limits.perClient;
     client.count++;
   }
