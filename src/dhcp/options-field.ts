@@ -119,7 +119,10 @@ export interface ReplyOption {
 }
 
 export interface AssembledOptions {
-  /** Bytes for the options field (after the cookie), ending with END. */
+  /**
+   * Bytes for the options field (after the cookie), ending with END. Valid until the next
+   * assembleOptions call, which may reuse the memory: copy it into the message first.
+   */
   readonly main: Uint8Array;
   /** Contents for the file / sname fields when overloaded (END-terminated, zero-padded by the caller). */
   readonly file?: Uint8Array;
@@ -190,11 +193,17 @@ function writeInstances(out: Uint8Array, offset: number, code: number, data: Uin
   return at;
 }
 
-function writeArea(options: readonly ReplyOption[], tail: readonly Uint8Array[]): Uint8Array {
+/**
+ * The options field of the reply being assembled, in the common case where everything fits:
+ * replies are assembled one at a time and copied into their message at once.
+ */
+const scratch = new Uint8Array(2048);
+
+function writeArea(options: readonly ReplyOption[], tail: readonly Uint8Array[], reuse = false): Uint8Array {
   let length = 1;
   for (const o of options) length += wireLength(o.data);
   for (const t of tail) length += t.length;
-  const out = new Uint8Array(length);
+  const out = reuse && length <= scratch.length ? scratch.subarray(0, length) : new Uint8Array(length);
   let at = 0;
   for (const o of options) at = writeInstances(out, at, o.code, o.data);
   for (const t of tail) {
@@ -226,7 +235,7 @@ export function assembleOptions(
     // The common case: everything fits in the options field.
     const included = options.map((o) => o.code);
     return {
-      main: writeArea(options, [trailerBytes]),
+      main: writeArea(options, [trailerBytes], true),
       included: trailer ? [...included, trailer.code] : included,
       dropped: [],
     };

@@ -117,9 +117,29 @@ export function decodePacket(bytes: Uint8Array): DecodeResult {
   };
 }
 
-/** Writes the fixed header and cookie into a fresh buffer of `length` bytes (≥ OPTIONS_OFFSET). */
+/**
+ * Messages are carved from shared zero-filled slabs: one ArrayBuffer for dozens of replies instead
+ * of one each (a fresh ArrayBuffer costs an allocation outside the heap and the collector's
+ * bookkeeping for it). A slab is never written twice, so every message starts zeroed.
+ */
+const SLAB_BYTES = 64 * 1024;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabUsed = 0;
+
+function allocateMessage(length: number): Uint8Array {
+  if (length > SLAB_BYTES / 4) return new Uint8Array(length);
+  if (slabUsed + length > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = new Uint8Array(slab, slabUsed, length);
+  slabUsed += (length + 7) & ~7;
+  return out;
+}
+
+/** Writes the fixed header and cookie into a zeroed buffer of `length` bytes (≥ OPTIONS_OFFSET). */
 export function encodeHeader(header: BootpHeader, length: number): Uint8Array {
-  const out = new Uint8Array(Math.max(length, OPTIONS_OFFSET));
+  const out = allocateMessage(Math.max(length, OPTIONS_OFFSET));
   out[0] = header.op;
   out[1] = header.htype;
   out[2] = Math.min(header.hlen, 16);

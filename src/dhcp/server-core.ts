@@ -5,7 +5,7 @@
  * the writes, then sends. Offers are held here, in memory, for offerHoldSeconds.
  */
 import { cidrContains, formatIpv4, ipv4Text } from "../config/ipv4.js";
-import type { ConfiguredOption, DhcpClass, DhcpHost, DhcpSubnet, Site } from "../config/site.js";
+import type { DhcpClass, DhcpHost, DhcpSubnet, OptionSet, Site } from "../config/site.js";
 import type { DhcpMessageEvent, DhcpMessageName, SitebootEvent } from "../observe/events.js";
 import { inPools, PoolAllocator } from "./allocator.js";
 import { type ClientIdentity, clientIdentity, hex } from "./client-identity.js";
@@ -117,8 +117,13 @@ export class DhcpServerCore {
   #hostsByMac = new Map<string, DhcpHost>();
   #hostsById = new Map<string, DhcpHost>();
   #hostsByAddress = new Map<number, DhcpHost>();
-  /** Merged option sets per (subnet, class, host), rebuilt lazily after each reload. */
-  #optionCache = new Map<string, ReadonlyMap<number, ConfiguredOption>>();
+  /** The subnets served on each interface, in site order. */
+  #subnetsByInterface = new Map<string, DhcpSubnet[]>();
+  /**
+   * Merged option sets per subnet, then class, then host (the objects themselves as keys: no key
+   * text per reply), rebuilt lazily after each reload.
+   */
+  #optionCache = new Map<DhcpSubnet, Map<DhcpClass | undefined, Map<DhcpHost | undefined, OptionSet>>>();
 
   constructor(site: Site, leases: LeaseStore, ports: Partial<CorePorts> = {}) {
     this.#site = site;
@@ -145,6 +150,13 @@ export class DhcpServerCore {
     this.#hostsByMac = new Map();
     this.#hostsById = new Map();
     this.#hostsByAddress = new Map();
+    this.#subnetsByInterface = new Map();
+    for (const subnet of this.#site.dhcp.subnets) {
+      if (subnet.interface === undefined) continue; // reached through relays only
+      const list = this.#subnetsByInterface.get(subnet.interface);
+      if (list) list.push(subnet);
+      else this.#subnetsByInterface.set(subnet.interface, [subnet]);
+    }
     for (const host of this.#site.dhcp.hosts) {
       if (host.clientId !== undefined && !this.#hostsById.has(host.clientId))
         this.#hostsById.set(host.clientId, host);
@@ -242,9 +254,9 @@ export class DhcpServerCore {
 
   /** RFC 2131 §4.3.1: by giaddr when relayed, else by the interface the request arrived on. */
   #selectSubnet(packet: DhcpPacket, arrival: Arrival, hint: number | undefined): DhcpSubnet | undefined {
-    const subnets = this.#site.dhcp.subnets;
-    if (packet.giaddr !== 0) return subnets.find((s) => cidrContains(s.cidr, packet.giaddr));
-    const local = subnets.filter((s) => s.interface === arrival.interface);
+    if (packet.giaddr !== 0) return this.#site.dhcp.subnets.find((s) => cidrContains(s.cidr, packet.giaddr));
+    const local = this.#subnetsByInterface.get(arrival.interface);
+    if (local === undefined) return undefined;
     if (local.length > 1 && hint !== undefined) {
       const containing = local.find((s) => cidrContains(s.cidr, hint));
       if (containing) return containing;
@@ -611,13 +623,21 @@ export class DhcpServerCore {
     };
   }
 
-  #configured(subnet: DhcpSubnet, cls: DhcpClass | undefined, host: DhcpHost | undefined) {
-    const dhcp = this.#site.dhcp;
-    const key = `${subnet.index}/${cls ? dhcp.classes.indexOf(cls) : -1}/${host ? dhcp.hosts.indexOf(host) : -1}`;
-    let options = this.#optionCache.get(key);
+  #configured(subnet: DhcpSubnet, cls: DhcpClass | undefined, host: DhcpHost | undefined): OptionSet {
+    let byClass = this.#optionCache.get(subnet);
+    if (!byClass) {
+      byClass = new Map();
+      this.#optionCache.set(subnet, byClass);
+    }
+    let byHost = byClass.get(cls);
+    if (!byHost) {
+      byHost = new Map();
+      byClass.set(cls, byHost);
+    }
+    let options = byHost.get(host);
     if (!options) {
-      options = effectiveOptions(dhcp, subnet, cls, host);
-      this.#optionCache.set(key, options);
+      options = effectiveOptions(this.#site.dhcp, subnet, cls, host);
+      byHost.set(host, options);
     }
     return options;
   }

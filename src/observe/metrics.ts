@@ -48,15 +48,61 @@ const COUNTERS = {
 
 type CounterName = keyof typeof COUNTERS;
 
+/**
+ * Counts per combination of label values, as a tree of Maps keyed by each value in turn. The
+ * values are the events' own strings (mostly constants), so a bump hashes nothing new and builds
+ * no joined key.
+ */
+class LabelCounts {
+  #root = new Map<string, unknown>();
+
+  bump(a: string, b?: string, c?: string): void {
+    let node = this.#root;
+    let leaf = a;
+    if (b !== undefined) {
+      node = this.#child(node, a);
+      leaf = b;
+      if (c !== undefined) {
+        node = this.#child(node, b);
+        leaf = c;
+      }
+    }
+    node.set(leaf, ((node.get(leaf) as number | undefined) ?? 0) + 1);
+  }
+
+  #child(node: Map<string, unknown>, key: string): Map<string, unknown> {
+    let child = node.get(key) as Map<string, unknown> | undefined;
+    if (child === undefined) {
+      child = new Map();
+      node.set(key, child);
+    }
+    return child;
+  }
+
+  /** Every combination with its count since the last take, then starts from zero. */
+  take(): [string[], number][] {
+    const out: [string[], number][] = [];
+    const walk = (node: Map<string, unknown>, path: string[]) => {
+      for (const [key, value] of node) {
+        if (value instanceof Map) walk(value as Map<string, unknown>, [...path, key]);
+        else out.push([[...path, key], value as number]);
+      }
+    };
+    walk(this.#root, []);
+    this.#root = new Map();
+    return out;
+  }
+}
+
 export class Metrics {
-  readonly #pending = new Map<CounterName, Map<string, number>>();
+  readonly #pending = new Map<CounterName, LabelCounts>();
   readonly #poolUsage: () => readonly PoolUsage[];
   #registry: Registry | undefined;
   #contentType = "text/plain; version=0.0.4; charset=utf-8";
 
   constructor(poolUsage: () => readonly PoolUsage[]) {
     this.#poolUsage = poolUsage;
-    for (const name of Object.keys(COUNTERS) as CounterName[]) this.#pending.set(name, new Map());
+    for (const name of Object.keys(COUNTERS) as CounterName[]) this.#pending.set(name, new LabelCounts());
   }
 
   record(event: SitebootEvent): void {
@@ -89,11 +135,8 @@ export class Metrics {
     }
   }
 
-  #bump(counter: CounterName, ...labels: string[]): void {
-    const pending = this.#pending.get(counter);
-    if (!pending) return;
-    const key = labels.join("\u0000");
-    pending.set(key, (pending.get(key) ?? 0) + 1);
+  #bump(counter: CounterName, a: string, b?: string, c?: string): void {
+    this.#pending.get(counter)?.bump(a, b, c);
   }
 
   async text(): Promise<string> {
@@ -112,18 +155,16 @@ export class Metrics {
     const prom = createRequire(import.meta.url)("prom-client") as typeof import("prom-client");
     const registry = new prom.Registry();
     for (const [key, spec] of Object.entries(COUNTERS) as [CounterName, CounterSpec][]) {
-      const pending = this.#pending.get(key) as Map<string, number>;
+      const pending = this.#pending.get(key) as LabelCounts;
       const counter: Counter<string> = new prom.Counter({
         name: spec.name,
         help: spec.help,
         labelNames: [...spec.labels],
         registers: [registry],
         collect: () => {
-          for (const [joined, value] of pending) {
-            const values = joined.split("\u0000");
-            counter.inc(Object.fromEntries(spec.labels.map((n, i) => [n, values[i] ?? ""])), value);
+          for (const [values, count] of pending.take()) {
+            counter.inc(Object.fromEntries(spec.labels.map((n, i) => [n, values[i] ?? ""])), count);
           }
-          pending.clear();
         },
       });
     }

@@ -26,11 +26,15 @@ export interface ClientSummary {
 }
 
 /**
- * What an entry says, apart from when: entries that say the same thing share one object (a phone
- * repeats the same few exchanges and queries), so a ring slot costs a time and a reference.
+ * What an entry says, apart from when. A phone repeats the same few exchanges and queries, so
+ * entries that say the same thing share one shape, found by comparing the event's fields with the
+ * event that made the shape (no key string per event), and a ring slot costs a time and a
+ * reference. Text is made once per shape.
  */
 interface EntryShape {
   readonly kind: TimelineEntry["kind"];
+  /** The event the shape was made from. */
+  readonly source: SitebootEvent;
   readonly summary: string;
   readonly detail: Readonly<Record<string, unknown>>;
   /** A detail field that differs from entry to entry (a lease's end): kept in the ring, not here. */
@@ -38,6 +42,7 @@ interface EntryShape {
 }
 
 interface ClientRecord {
+  /** "mac:<mac>" or "ip:<address>". */
   readonly id: string;
   mac?: string;
   address?: string;
@@ -54,6 +59,9 @@ interface ClientRecord {
   readonly values: number[];
   next: number;
   count: number;
+  /** This client's recent distinct shapes, searched before a new one is made. */
+  readonly recentShapes: EntryShape[];
+  recentNext: number;
 }
 
 export interface TimelineLimits {
@@ -65,21 +73,22 @@ export interface TimelineLimits {
 
 export const DEFAULT_TIMELINE_LIMITS: TimelineLimits = { perClient: 256, clients: 2048 };
 
-/** Distinct entry shapes remembered for sharing; past that the memo starts over. */
-const SHAPE_MEMO_LIMIT = 8192;
-const ABSENT = "\u0001";
+/** Distinct shapes remembered per client for sharing. */
+const RECENT_SHAPES = 8;
 
 export class Timeline {
   readonly #limits: TimelineLimits;
   /**
-   * Clients by id. Recency is each record's lastSeen, not the map's order: moving a record to the
-   * end on every event would churn the map under load. Eviction looks for the oldest only when a
-   * new client arrives at the limit.
+   * Clients by MAC and, for those the timeline cannot tie to a MAC, by IP. The keys are the
+   * event's own strings (shared by the DHCP core and the DNS edge), so lookups hash nothing new.
+   * Recency is each record's lastSeen, not the maps' order: moving a record on every event would
+   * churn the maps under load. Eviction looks for the oldest only when a new client arrives at
+   * the limit.
    */
-  readonly #clients = new Map<string, ClientRecord>();
+  readonly #byMac = new Map<string, ClientRecord>();
+  readonly #byIp = new Map<string, ClientRecord>();
   readonly #macByAddress = new Map<string, string>();
   readonly #macOfAddress: (address: string) => string | undefined;
-  readonly #shapes = new Map<string, EntryShape>();
   #seq = 0;
 
   /**
@@ -107,74 +116,31 @@ export class Timeline {
   record(event: SitebootEvent): void {
     switch (event.type) {
       case "dhcp.message": {
-        const client = this.#client(macKey(event.mac), event.at);
-        if (client.mac !== event.mac) client.mac = event.mac;
+        const client = this.#clientByMac(event.mac, event.at);
         if (event.vendorClass !== undefined && client.vendorClass !== event.vendorClass)
           client.vendorClass = event.vendorClass;
         if (event.address !== undefined && event.reply === "ACK") {
           if (client.address !== event.address) client.address = event.address;
           this.linkAddress(event.address, event.mac);
         }
-        const reply =
-          event.reply === null
-            ? `no reply${event.replyReason ? ` (${event.replyReason})` : ""}`
-            : event.reply;
-        const address = event.address ? ` ${event.address}` : "";
-        const summary = `${event.message} → ${reply}${address}`;
-        const key = `d${summary}\u0000${event.vendorClass ?? ABSENT}\u0000${event.requested?.join(",") ?? ABSENT}\u0000${event.replyOptions?.join(",") ?? ABSENT}\u0000${event.interface ?? ABSENT}\u0000${event.relay ?? ABSENT}\u0000${event.subnet ?? ABSENT}`;
-        this.#push(client, event.at, key, () => ({
-          kind: "dhcp",
-          summary,
-          detail: {
-            vendorClass: event.vendorClass,
-            requested: event.requested,
-            replyOptions: event.replyOptions,
-            interface: event.interface,
-            relay: event.relay,
-            subnet: event.subnet,
-          },
-        }));
+        this.#push(client, event, Number.NaN);
         return;
       }
       case "dhcp.lease": {
         this.linkAddress(event.address, event.mac);
-        const client = this.#client(macKey(event.mac), event.at);
-        if (client.mac !== event.mac) client.mac = event.mac;
+        const client = this.#clientByMac(event.mac, event.at);
         if (event.action === "commit" && client.address !== event.address) client.address = event.address;
-        const summary = `lease ${event.action} ${event.address}`;
-        this.#push(
-          client,
-          event.at,
-          `l${summary}`,
-          () => ({ kind: "lease", summary, detail: {}, valueField: "expiresAt" }),
-          event.expiresAt,
-        );
+        this.#push(client, event, event.expiresAt ?? Number.NaN);
         return;
       }
       case "dns.query": {
         const client = this.#clientForAddress(event.client, event.at);
         if (event.rcode === "NXDOMAIN") client.nxdomains++;
-        const summary = `${event.qtype} ${event.name} → ${event.rcode}${event.answers ? ` (${event.answers})` : ""}`;
-        this.#push(
-          client,
-          event.at,
-          `q${summary}\u0000${event.source}\u0000${event.transport}\u0000${event.truncated}`,
-          () => ({
-            kind: "dns",
-            summary,
-            detail: { source: event.source, transport: event.transport, truncated: event.truncated },
-          }),
-        );
+        this.#push(client, event, Number.NaN);
         return;
       }
       case "ntp.request": {
-        const client = this.#clientForAddress(event.client, event.at);
-        const summary = `NTP v${event.version} → ${event.outcome}${event.stratum === undefined ? "" : ` stratum ${event.stratum}`}`;
-        this.#push(client, event.at, `n${summary}\u0000${event.leap ?? ABSENT}`, () => ({
-          kind: "ntp",
-          summary,
-          detail: { leap: event.leap },
-        }));
+        this.#push(this.#clientForAddress(event.client, event.at), event, Number.NaN);
         return;
       }
       default:
@@ -184,7 +150,7 @@ export class Timeline {
 
   /** Most recently active first. */
   clients(): ClientSummary[] {
-    return [...this.#clients.values()]
+    return [...this.#byMac.values(), ...this.#byIp.values()]
       .sort((a, b) => b.lastSeen - a.lastSeen || b.seq - a.seq)
       .map((c) => ({
         id: c.id,
@@ -201,7 +167,7 @@ export class Timeline {
   /** Oldest first; undefined when the client is unknown. Accepts a MAC (any case, : or -) or an IP. */
   entries(client: string): TimelineEntry[] | undefined {
     const mac = normalizeMac(client);
-    const record = this.#clients.get(mac ? macKey(mac) : `ip:${client}`);
+    const record = mac ? this.#byMac.get(mac) : this.#byIp.get(client);
     if (!record) return undefined;
     const perClient = this.#limits.perClient;
     const size = Math.min(record.count, perClient);
@@ -221,21 +187,26 @@ export class Timeline {
   }
 
   get size(): number {
-    return this.#clients.size;
+    return this.#byMac.size + this.#byIp.size;
   }
 
   #clientForAddress(address: string, at: number): ClientRecord {
     const mac = this.#macByAddress.get(address) ?? this.#macOfAddress(address);
-    const client = this.#client(mac ? macKey(mac) : `ip:${address}`, at);
-    if (mac && client.mac !== mac) client.mac = mac;
+    const client = mac ? this.#clientByMac(mac, at) : this.#client(this.#byIp, address, `ip:${address}`, at);
     if (client.address !== address) client.address = address;
     return client;
   }
 
-  #client(id: string, at: number): ClientRecord {
-    let client = this.#clients.get(id);
+  #clientByMac(mac: string, at: number): ClientRecord {
+    const client = this.#client(this.#byMac, mac, macKey(mac), at);
+    if (client.mac !== mac) client.mac = mac;
+    return client;
+  }
+
+  #client(map: Map<string, ClientRecord>, key: string, id: string, at: number): ClientRecord {
+    let client = map.get(key);
     if (!client) {
-      if (this.#clients.size >= this.#limits.clients) this.#evictLeastRecent();
+      if (this.size >= this.#limits.clients) this.#evictLeastRecent();
       client = {
         id,
         firstSeen: at,
@@ -247,8 +218,10 @@ export class Timeline {
         values: [],
         next: 0,
         count: 0,
+        recentShapes: [],
+        recentNext: 0,
       };
-      this.#clients.set(id, client);
+      map.set(key, client);
     }
     if (at > client.lastSeen) client.lastSeen = at;
     return client;
@@ -256,24 +229,138 @@ export class Timeline {
 
   #evictLeastRecent(): void {
     let oldest: ClientRecord | undefined;
-    for (const client of this.#clients.values()) {
-      if (!oldest || client.lastSeen < oldest.lastSeen) oldest = client;
+    let oldestMap = this.#byMac;
+    for (const map of [this.#byMac, this.#byIp]) {
+      for (const client of map.values()) {
+        if (!oldest || client.lastSeen < oldest.lastSeen) {
+          oldest = client;
+          oldestMap = map;
+        }
+      }
     }
-    if (oldest) this.#clients.delete(oldest.id);
+    if (!oldest) return;
+    for (const [key, client] of oldestMap) {
+      if (client === oldest) {
+        oldestMap.delete(key);
+        return;
+      }
+    }
   }
 
-  #push(client: ClientRecord, at: number, key: string, make: () => EntryShape, value?: number): void {
-    let shape = this.#shapes.get(key);
-    if (!shape) {
-      shape = make();
-      if (this.#shapes.size >= SHAPE_MEMO_LIMIT) this.#shapes.clear();
-      this.#shapes.set(key, shape);
-    }
-    client.times[client.next] = at;
+  #push(client: ClientRecord, event: SitebootEvent, value: number): void {
+    const shape = this.#shapeFor(client, event);
+    client.times[client.next] = event.at;
     client.shapes[client.next] = shape;
-    client.values[client.next] = value ?? Number.NaN;
+    client.values[client.next] = value;
     client.next = (client.next + 1) % this.#limits.perClient;
     client.count++;
+  }
+
+  #shapeFor(client: ClientRecord, event: SitebootEvent): EntryShape {
+    const recent = client.recentShapes;
+    for (let i = 0; i < recent.length; i++) {
+      if (sameEntry(recent[i]!.source, event)) return recent[i]!;
+    }
+    const shape = makeShape(event);
+    recent[client.recentNext] = shape;
+    client.recentNext = (client.recentNext + 1) % RECENT_SHAPES;
+    return shape;
+  }
+}
+
+/** Whether two events make the same timeline text and detail (times and lease ends aside). */
+function sameEntry(a: SitebootEvent, b: SitebootEvent): boolean {
+  switch (b.type) {
+    case "dhcp.message":
+      return (
+        a.type === "dhcp.message" &&
+        a.message === b.message &&
+        a.reply === b.reply &&
+        a.address === b.address &&
+        (b.reply !== null || a.replyReason === b.replyReason) &&
+        a.vendorClass === b.vendorClass &&
+        a.interface === b.interface &&
+        a.relay === b.relay &&
+        a.subnet === b.subnet &&
+        sameCodes(a.requested, b.requested) &&
+        sameCodes(a.replyOptions, b.replyOptions)
+      );
+    case "dhcp.lease":
+      return a.type === "dhcp.lease" && a.action === b.action && a.address === b.address;
+    case "dns.query":
+      return (
+        a.type === "dns.query" &&
+        a.name === b.name &&
+        a.qtype === b.qtype &&
+        a.rcode === b.rcode &&
+        a.answers === b.answers &&
+        a.source === b.source &&
+        a.transport === b.transport &&
+        a.truncated === b.truncated
+      );
+    case "ntp.request":
+      return (
+        a.type === "ntp.request" &&
+        a.version === b.version &&
+        a.outcome === b.outcome &&
+        a.stratum === b.stratum &&
+        a.leap === b.leap
+      );
+    default:
+      return false;
+  }
+}
+
+function sameCodes(a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function makeShape(event: SitebootEvent): EntryShape {
+  switch (event.type) {
+    case "dhcp.message": {
+      const reply =
+        event.reply === null ? `no reply${event.replyReason ? ` (${event.replyReason})` : ""}` : event.reply;
+      return {
+        kind: "dhcp",
+        source: event,
+        summary: `${event.message} → ${reply}${event.address ? ` ${event.address}` : ""}`,
+        detail: {
+          vendorClass: event.vendorClass,
+          requested: event.requested,
+          replyOptions: event.replyOptions,
+          interface: event.interface,
+          relay: event.relay,
+          subnet: event.subnet,
+        },
+      };
+    }
+    case "dhcp.lease":
+      return {
+        kind: "lease",
+        source: event,
+        summary: `lease ${event.action} ${event.address}`,
+        detail: {},
+        valueField: "expiresAt",
+      };
+    case "dns.query":
+      return {
+        kind: "dns",
+        source: event,
+        summary: `${event.qtype} ${event.name} → ${event.rcode}${event.answers ? ` (${event.answers})` : ""}`,
+        detail: { source: event.source, transport: event.transport, truncated: event.truncated },
+      };
+    case "ntp.request":
+      return {
+        kind: "ntp",
+        source: event,
+        summary: `NTP v${event.version} → ${event.outcome}${event.stratum === undefined ? "" : ` stratum ${event.stratum}`}`,
+        detail: { leap: event.leap },
+      };
+    default:
+      throw new Error(`no timeline entry for ${event.type}`);
   }
 }
 

@@ -20,7 +20,12 @@ afterEach(async () => {
 });
 
 async function openStore(
-  options: { compactEvery?: number; fsync?: boolean; onWarning?: (m: string) => void } = {},
+  options: {
+    compactEvery?: number;
+    fsync?: boolean;
+    commitIntervalMs?: number;
+    onWarning?: (m: string) => void;
+  } = {},
 ) {
   const store = new FileLeaseStore({ dir, ...options });
   stores.push(store);
@@ -108,6 +113,32 @@ describe("FileLeaseStore group commit", () => {
     );
     await Promise.all([...first, ...second]);
     expect(store.stats).toMatchObject({ appends: 100, writes: 2, syncs: 2 });
+  });
+
+  it("spaces durable writes by the commit interval under load, and writes at once when idle", async () => {
+    const interval = 1500;
+    const { store } = await openStore({ commitIntervalMs: interval });
+    const started = performance.now();
+    await store.put(makeLease(1)); // idle store: written at once
+    const firstDone = performance.now() - started;
+    // Made right after the first write: they wait for the interval and share one write.
+    await Promise.all([store.put(makeLease(2)), store.put(makeLease(3))]);
+    const secondDone = performance.now() - started;
+    expect(store.stats).toMatchObject({ appends: 3, writes: 2, syncs: 2 });
+    expect(firstDone).toBeLessThan(interval);
+    expect(secondDone).toBeGreaterThanOrEqual(interval - 5);
+    // After an idle interval the next change is written at once again.
+    await new Promise((resolve) => setTimeout(resolve, interval));
+    const third = performance.now();
+    await store.put(makeLease(4));
+    expect(performance.now() - third).toBeLessThan(interval);
+    expect(store.stats).toMatchObject({ appends: 4, writes: 3 });
+  });
+
+  it("refuses a commit interval that is not a finite number ≥ 0", () => {
+    for (const commitIntervalMs of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => new FileLeaseStore({ dir, commitIntervalMs })).toThrow(/commitIntervalMs/);
+    }
   });
 
   it("skips fdatasync when fsync is off, still one write per batch", async () => {

@@ -1,3 +1,4 @@
+import { write } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 
 /** Small filesystem steps the journal needs, each one durable when asked to be. */
@@ -13,6 +14,21 @@ export async function writeAll(handle: FileHandle, data: Buffer): Promise<void> 
     if (bytesWritten <= 0) throw new Error(`short write: ${offset} of ${data.length} bytes`);
     offset += bytesWritten;
   }
+}
+
+/** writeAll on a descriptor with a callback: the journal's hot path, without a promise per step. */
+export function writeAllFd(fd: number, data: Buffer, done: (error: Error | null) => void): void {
+  const step = (offset: number) => {
+    write(fd, data, offset, data.length - offset, null, (error, bytesWritten) => {
+      if (error) return done(error);
+      if (bytesWritten <= 0) return done(new Error(`short write: ${offset} of ${data.length} bytes`));
+      const next = offset + bytesWritten;
+      if (next < data.length) step(next);
+      else done(null);
+    });
+  };
+  if (data.length === 0) done(null);
+  else step(0);
 }
 
 /**
