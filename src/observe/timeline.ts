@@ -192,23 +192,24 @@ export class Timeline {
 
   #clientForAddress(address: string, at: number): ClientRecord {
     const mac = this.#macByAddress.get(address) ?? this.#macOfAddress(address);
-    const client = mac ? this.#clientByMac(mac, at) : this.#client(this.#byIp, address, `ip:${address}`, at);
+    const client = mac ? this.#clientByMac(mac, at) : this.#client(this.#byIp, address, "ip:", at);
     if (client.address !== address) client.address = address;
     return client;
   }
 
   #clientByMac(mac: string, at: number): ClientRecord {
-    const client = this.#client(this.#byMac, mac, macKey(mac), at);
+    const client = this.#client(this.#byMac, mac, "mac:", at);
     if (client.mac !== mac) client.mac = mac;
     return client;
   }
 
-  #client(map: Map<string, ClientRecord>, key: string, id: string, at: number): ClientRecord {
+  /** The client under `key` in `map`, made (with the id `idPrefix` + key) when it is new. */
+  #client(map: Map<string, ClientRecord>, key: string, idPrefix: string, at: number): ClientRecord {
     let client = map.get(key);
     if (!client) {
       if (this.size >= this.#limits.clients) this.#evictLeastRecent();
       client = {
-        id,
+        id: idPrefix + key,
         firstSeen: at,
         lastSeen: at,
         seq: this.#seq++,
@@ -362,10 +363,6 @@ function makeShape(event: SitebootEvent): EntryShape {
     default:
       throw new Error(`no timeline entry for ${event.type}`);
   }
-}
-
-function macKey(mac: string): string {
-  return `mac:${mac}`;
 }
 
 export function normalizeMac(text: string): string | undefined {

@@ -12,7 +12,7 @@
  * Bounded: RATES offered, CLIENTS distinct MACs, SECONDS per run, ROUNDS rounds.
  */
 import { type ChildProcess, execFileSync, spawnSync } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DhcpLab, siteYaml, sleep } from "../dhcp/dhcp-lab.js";
@@ -31,6 +31,20 @@ interface Result {
   readonly sent: number;
   readonly received: number;
   readonly drops: number;
+  /** Share of the machine's CPU time the hypervisor gave to others during the run (/proc/stat steal). */
+  readonly steal: number;
+}
+
+/** Total and stolen CPU time of the machine so far, in clock ticks (the first line of /proc/stat). */
+function cpuTimes(): { total: number; steal: number } {
+  const fields = readFileSync("/proc/stat", "utf8")
+    .split("\n", 1)[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  // user nice system idle iowait irq softirq steal (guest times are already inside user).
+  return { total: fields.slice(0, 8).reduce((a, b) => a + b, 0), steal: fields[7] ?? 0 };
 }
 
 function which(tool: string): boolean {
@@ -43,7 +57,7 @@ function which(tool: string): boolean {
 }
 
 /** perfdhcp's "Rate: N 4-way exchanges/second" and packet counts. */
-function parsePerfdhcp(output: string): Result {
+function parsePerfdhcp(output: string): Omit<Result, "steal"> {
   const rate = Number(/Rate:\s*([\d.]+)\s*4-way exchanges\/second/.exec(output)?.[1] ?? Number.NaN);
   const req = output.slice(Math.max(0, output.indexOf("Statistics for: DISCOVER-OFFER")));
   const sent = Number(/sent packets:\s*(\d+)/.exec(req)?.[1] ?? 0);
@@ -53,6 +67,7 @@ function parsePerfdhcp(output: string): Result {
 }
 
 function perfdhcp(ns: string, rate: number): Result {
+  const before = cpuTimes();
   // perfdhcp exits with 3 when packets were dropped; its report is still complete.
   const run = spawnSync(
     "ip",
@@ -76,7 +91,9 @@ function perfdhcp(ns: string, rate: number): Result {
     { encoding: "utf8", timeout: (SECONDS + 30) * 1000 },
   );
   const output = `${run.stdout}\n${run.stderr}`;
-  const result = parsePerfdhcp(output);
+  const after = cpuTimes();
+  const steal = (after.steal - before.steal) / Math.max(1, after.total - before.total);
+  const result = { ...parsePerfdhcp(output), steal };
   if (!Number.isFinite(result.rate)) throw new Error(`perfdhcp output not understood:\n${output}`);
   return result;
 }
@@ -251,9 +268,9 @@ export async function run(): Promise<void> {
     "siteboot: the built appliance, each lease durable (O_DSYNC) before its ACK; kea-dhcp4 memfile: no fsync; same options in every reply",
   );
   console.log(
-    "| offered/s | siteboot 4-way/s by round | Kea 4-way/s by round | siteboot median | Kea median | ratio of medians | ratio by round |",
+    "| offered/s | siteboot 4-way/s by round | Kea 4-way/s by round | siteboot median | Kea median | ratio of medians | ratio by round | CPU stolen by round |",
   );
-  console.log("|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|");
   const ratios: number[] = [];
   for (const rate of RATES) {
     const rates = (server: "siteboot" | "kea") =>
@@ -263,8 +280,13 @@ export async function run(): Promise<void> {
     const ratio = median(ours) / median(kea);
     ratios.push(ratio);
     const byRound = ours.map((value, i) => `${(value / kea[i]!).toFixed(2)}×`).join(", ");
+    // The machine's noise: what the hypervisor took during each round's pair of runs.
+    const stolen = Array.from({ length: ROUNDS }, (_, i) => {
+      const pair = results.filter((r) => r.rate === rate && r.round === i + 1).map((r) => r.result.steal);
+      return `${((pair.reduce((a, b) => a + b, 0) / Math.max(1, pair.length)) * 100).toFixed(0)} %`;
+    }).join(", ");
     console.log(
-      `| ${rate} | ${ours.map((v) => v.toFixed(0)).join(", ")} | ${kea.map((v) => v.toFixed(0)).join(", ")} | ${median(ours).toFixed(0)} | ${median(kea).toFixed(0)} | ${ratio.toFixed(2)}× | ${byRound} |`,
+      `| ${rate} | ${ours.map((v) => v.toFixed(0)).join(", ")} | ${kea.map((v) => v.toFixed(0)).join(", ")} | ${median(ours).toFixed(0)} | ${median(kea).toFixed(0)} | ${ratio.toFixed(2)}× | ${byRound} | ${stolen} |`,
     );
   }
   const peak = (server: "siteboot" | "kea") =>
