@@ -30,6 +30,8 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "udp_send.h"
+
 #define MAX_SLOTS 1024
 #define MIN_SLOT_BYTES 64
 #define MAX_SLOT_BYTES 65536
@@ -241,34 +243,6 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
     deliver(e, n);
     if ((uint32_t)n < e->slots) return;
   }
-}
-
-static int parse_address(napi_env env, napi_value value, int32_t port, struct sockaddr_storage *out,
-                         socklen_t *len, int *family) {
-  char text[64];
-  size_t length = 0;
-  if (napi_get_value_string_utf8(env, value, text, sizeof text, &length) != napi_ok || length == 0 ||
-      length >= sizeof text - 1) {
-    return 0;
-  }
-  memset(out, 0, sizeof *out);
-  struct sockaddr_in *sin = (struct sockaddr_in *)out;
-  struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)out;
-  if (inet_pton(AF_INET, text, &sin->sin_addr) == 1) {
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons((uint16_t)port);
-    *len = sizeof *sin;
-    *family = AF_INET;
-    return 1;
-  }
-  if (inet_pton(AF_INET6, text, &sin6->sin6_addr) == 1) {
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_port = htons((uint16_t)port);
-    *len = sizeof *sin6;
-    *family = AF_INET6;
-    return 1;
-  }
-  return 0;
 }
 
 static int get_int_property(napi_env env, napi_value object, const char *key, int32_t fallback, int32_t *out) {
@@ -584,17 +558,14 @@ static napi_value send_to(napi_env env, napi_callback_info info) {
   if (!parse_address(env, argv[2], port, &to, &to_len, &family)) {
     return throw_error(env, "EINVAL", "sendTo: the address must be a literal IPv4 or IPv6 address");
   }
-  ssize_t r;
-  do {
-    r = sendto(e->fd, length ? data : "", length, MSG_DONTWAIT, (struct sockaddr *)&to, to_len);
-  } while (r < 0 && errno == EINTR);
+  int err = send_datagram(e->fd, length ? data : "", length, (struct sockaddr *)&to, to_len);
   napi_value result;
-  if (r < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+  if (err != 0) {
+    if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS) {
       napi_get_boolean(env, false, &result);
       return result;
     }
-    return throw_errno(env, "sendto() failed", errno);
+    return throw_errno(env, "sendto() failed", err);
   }
   napi_get_boolean(env, true, &result);
   return result;

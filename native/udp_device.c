@@ -18,6 +18,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "udp_send.h"
+
 static napi_value throw_error(napi_env env, const char *code, const char *message) {
   napi_throw_error(env, code, message);
   return NULL;
@@ -133,25 +135,17 @@ static napi_value send_to(napi_env env, napi_callback_info info) {
   size_t length = 0, offset = 0;
   void *data = NULL;
   napi_value buffer;
-  char text[INET_ADDRSTRLEN];
-  size_t text_length = 0;
-  struct sockaddr_in to;
-  memset(&to, 0, sizeof to);
+  struct sockaddr_storage to;
+  socklen_t to_length = 0;
+  int family = 0;
   if (napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 ||
       napi_get_typedarray_info(env, argv[1], &type, &length, &data, &buffer, &offset) != napi_ok ||
-      type != napi_uint8_array || napi_get_value_string_utf8(env, argv[2], text, sizeof text, &text_length) != napi_ok ||
-      inet_pton(AF_INET, text, &to.sin_addr) != 1 || napi_get_value_int32(env, argv[3], &port) != napi_ok || port < 0 ||
-      port > 65535) {
+      type != napi_uint8_array || napi_get_value_int32(env, argv[3], &port) != napi_ok || port < 0 || port > 65535 ||
+      !parse_address(env, argv[2], port, &to, &to_length, &family) || family != AF_INET) {
     return throw_error(env, "EINVAL", "sendTo(fd, Uint8Array, IPv4 address, port) got an invalid argument");
   }
-  to.sin_family = AF_INET;
-  to.sin_port = htons((uint16_t)port);
-  ssize_t sent;
-  do {
-    sent = sendto(fd, data, length, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof to);
-  } while (sent < 0 && errno == EINTR);
   napi_value result;
-  napi_create_int32(env, sent < 0 ? errno : 0, &result);
+  napi_create_int32(env, send_datagram(fd, length ? data : "", length, (struct sockaddr *)&to, to_length), &result);
   return result;
 }
 

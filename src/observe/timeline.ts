@@ -44,6 +44,8 @@ interface EntryShape {
 interface ClientRecord {
   /** "mac:<mac>" or "ip:<address>". */
   readonly id: string;
+  /** Its key in the map that holds it (the MAC or the address). */
+  readonly key: string;
   mac?: string;
   address?: string;
   vendorClass?: string;
@@ -210,6 +212,7 @@ export class Timeline {
       if (this.size >= this.#limits.clients) this.#evictLeastRecent();
       client = {
         id: idPrefix + key,
+        key,
         firstSeen: at,
         lastSeen: at,
         seq: this.#seq++,
@@ -230,22 +233,16 @@ export class Timeline {
 
   #evictLeastRecent(): void {
     let oldest: ClientRecord | undefined;
-    let oldestMap = this.#byMac;
+    let holder = this.#byMac;
     for (const map of [this.#byMac, this.#byIp]) {
       for (const client of map.values()) {
         if (!oldest || client.lastSeen < oldest.lastSeen) {
           oldest = client;
-          oldestMap = map;
+          holder = map;
         }
       }
     }
-    if (!oldest) return;
-    for (const [key, client] of oldestMap) {
-      if (client === oldest) {
-        oldestMap.delete(key);
-        return;
-      }
-    }
+    if (oldest) holder.delete(oldest.key);
   }
 
   #push(client: ClientRecord, event: SitebootEvent, value: number): void {

@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { FileLeaseStore } from "../../src/dhcp/leases/lease-store.js";
 import { NetnsLab } from "../helpers/netns.js";
 import { serviceEnvironment } from "../helpers/service-node-flags.js";
+import { median } from "./bench-kit.js";
 
 const RECORDS = 1_000;
 const LEASES = 10_000;
@@ -186,7 +187,6 @@ export async function run(): Promise<void> {
     const runs: Start[] = [];
     for (let i = 0; i < ROUNDS; i++) runs.push(await oneStart(lab, ns, dir, file, i === ROUNDS - 1));
     const refs = Array.from({ length: ROUNDS }, bareNode);
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
     const ms = median(runs.map((r) => r.ms));
     const rss = median(runs.map((r) => r.rss));
     const refMs = median(refs.map((r) => r.ms));

@@ -11,13 +11,14 @@
  *   2-core machine single runs swing by a third.
  * Bounded: RATES offered, CLIENTS distinct MACs, SECONDS per run, ROUNDS rounds.
  */
-import { type ChildProcess, execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DhcpLab, siteYaml, sleep } from "../dhcp/dhcp-lab.js";
 import { canUseNetns } from "../helpers/netns.js";
 import { serviceEnvironment } from "../helpers/service-node-flags.js";
+import { median, stopChild, waitForOutput } from "./bench-kit.js";
 
 const SECONDS = Number(process.env.DHCP_BENCH_SECONDS ?? 5);
 const CLIENTS = Number(process.env.DHCP_BENCH_CLIENTS ?? 200);
@@ -135,48 +136,6 @@ function keaConfig(dir: string): string {
   });
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill("SIGTERM");
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  const timeout = sleep(5000).then(() => child.kill("SIGKILL"));
-  await Promise.race([exited, timeout]);
-}
-
-/** Waits until `child`'s standard output contains `marker`; rejects if it exits first. */
-function waitForOutput(child: ChildProcess, marker: string, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let output = "";
-    const timer = setTimeout(
-      () => reject(new Error(`${what} did not start: ${output.slice(-1500)}`)),
-      15_000,
-    );
-    const onData = (chunk: string) => {
-      output += chunk;
-      if (output.includes(marker)) {
-        clearTimeout(timer);
-        child.stdout?.off("data", onData);
-        child.stdout?.resume();
-        resolve();
-      }
-    };
-    child.stdout?.setEncoding("utf8").on("data", onData);
-    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
-      output += chunk;
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited with ${code}: ${output.slice(-1500)}`));
-    });
-  });
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
 export async function run(): Promise<void> {
   if (!canUseNetns() || !which("perfdhcp") || !which("kea-dhcp4")) {
     console.log("skipped: needs root (network namespaces), perfdhcp and kea-dhcp4");
@@ -225,7 +184,7 @@ export async function run(): Promise<void> {
         await waitForOutput(server, '"startupMs"', "siteboot");
         return perfdhcp(client, rate);
       } finally {
-        await stop(server);
+        await stopChild(server, 5000);
       }
     };
     const measureKea = async (rate: number): Promise<Result> => {
@@ -245,7 +204,7 @@ export async function run(): Promise<void> {
         await sleep(1500); // reads its configuration and opens its sockets after the banner
         return perfdhcp(client, rate);
       } finally {
-        await stop(kea);
+        await stopChild(kea, 5000);
       }
     };
 

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { serviceEnvironment } from "../helpers/service-node-flags.js";
+import { stopChild } from "./bench-kit.js";
 
 const exec = promisify(execFile);
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -79,20 +80,6 @@ async function waitForAnswer(port: number): Promise<void> {
   throw new Error(`server on port ${port} never answered`);
 }
 
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.pid === undefined) return resolve();
-    const timer = setTimeout(() => {
-      process.kill(child.pid!, "SIGKILL");
-    }, 3000);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    process.kill(child.pid, "SIGTERM");
-  });
-}
-
 interface Result {
   readonly name: string;
   readonly qps: number;
@@ -152,7 +139,7 @@ async function withServer(
     );
     return undefined;
   } finally {
-    await stop(child);
+    await stopChild(child);
   }
 }
 

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { serviceEnvironment } from "../helpers/service-node-flags.js";
+import { median, stopChild, waitForOutput } from "./bench-kit.js";
 
 const WORKERS = 1;
 const FIXED_RATE = 20_000;
@@ -172,7 +173,7 @@ function startSiteboot(port: number): Promise<ChildProcess> {
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
-  return waitFor(child, "listening", "siteboot");
+  return waitForOutput(child, "listening", "siteboot").then(() => child);
 }
 
 function startChronyd(port: number, dir: string): Promise<ChildProcess> {
@@ -193,45 +194,14 @@ function startChronyd(port: number, dir: string): Promise<ChildProcess> {
   const child = spawn("chronyd", ["-x", "-d", "-u", "root", "-f", conf], {
     stdio: ["ignore", "pipe", "pipe"],
   });
-  return waitFor(child, "Disabled control of system clock", "chronyd").then(async (c) => {
+  return waitForOutput(child, "Disabled control of system clock", "chronyd").then(async () => {
     await sleep(300);
-    return c;
+    return child;
   });
-}
-
-function waitFor(child: ChildProcess, marker: string, name: string): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    let seen = "";
-    const timer = setTimeout(() => reject(new Error(`${name} did not start: ${seen}`)), 20_000);
-    const onData = (d: Buffer) => {
-      seen += d;
-      if (seen.includes(marker)) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`${name} exited (${code}): ${seen}`)));
-  });
-}
-
-async function stopChild(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.pid === undefined || child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  process.kill(child.pid, "SIGTERM");
-  const timer = setTimeout(() => child.pid !== undefined && process.kill(child.pid, "SIGKILL"), 3000);
-  await exited;
-  clearTimeout(timer);
 }
 
 function freePort(): number {
   return 20_000 + Math.floor(Math.random() * 20_000);
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? Number.NaN;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,23 +1,17 @@
 import { write } from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
+import { open } from "node:fs/promises";
 
 /** Small filesystem steps the journal needs, each one durable when asked to be. */
 
 export const LEASE_FILE_MODE = 0o640;
 export const LEASE_DIR_MODE = 0o750;
 
-/** Writes every byte (a regular-file write may still come back short, e.g. at ENOSPC's edge). */
-export async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
-  let offset = 0;
-  while (offset < data.length) {
-    const { bytesWritten } = await handle.write(data, offset, data.length - offset);
-    if (bytesWritten <= 0) throw new Error(`short write: ${offset} of ${data.length} bytes`);
-    offset += bytesWritten;
-  }
-}
-
-/** writeAll on a descriptor with a callback: the journal's hot path, without a promise per step. */
-export function writeAllFd(fd: number, data: Buffer, done: (error: Error | null) => void): void {
+/**
+ * Writes every byte of `data` at the descriptor's position (a regular-file write may still come
+ * back short, e.g. at ENOSPC's edge), then calls `done`. Callbacks, not promises: the journal's
+ * appends run through here.
+ */
+export function writeAll(fd: number, data: Buffer, done: (error: Error | null) => void): void {
   const step = (offset: number) => {
     write(fd, data, offset, data.length - offset, null, (error, bytesWritten) => {
       if (error) return done(error);
@@ -42,7 +36,9 @@ export async function writeFileDurably(
 ): Promise<void> {
   const handle = await open(path, options.exclusive === true ? "wx" : "w", LEASE_FILE_MODE);
   try {
-    await writeAll(handle, data);
+    await new Promise<void>((resolve, reject) =>
+      writeAll(handle.fd, data, (error) => (error ? reject(error) : resolve())),
+    );
     if (options.sync) await handle.sync();
   } finally {
     await handle.close();

@@ -6,7 +6,7 @@ import {
   LEASE_FILE_MODE,
   syncDirectory,
   syncFile,
-  writeAllFd,
+  writeAll,
   writeFileDurably,
 } from "./durable-fs.js";
 import { acquireJournalLock, type JournalLock } from "./journal-lock.js";
@@ -424,7 +424,7 @@ export class FileLeaseStore implements LeaseStore {
       return;
     }
     const text = batch.lines.join("");
-    writeAllFd(handle.fd, Buffer.from(this.#needsNewline ? `\n${text}` : text, "utf8"), (error) => {
+    writeAll(handle.fd, Buffer.from(this.#needsNewline ? `\n${text}` : text, "utf8"), (error) => {
       if (error) {
         this.#batchFailed(batch, error);
       } else {
