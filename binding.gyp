@@ -1,11 +1,6 @@
 {
   "targets": [
     {
-      "target_name": "udp_device",
-      "sources": ["native/udp_device.c"],
-      "cflags": ["-Wall", "-Wextra", "-O2"]
-    },
-    {
       "target_name": "udp_batch",
       "sources": ["native/udp_batch.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"]

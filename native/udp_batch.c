@@ -1,10 +1,15 @@
 /*
- * udp_batch: the batched UDP edge for DNS and NTP. One UDP socket (IPv4 or IPv6) watched by a
+ * udp_batch: the batched UDP edge for DNS, NTP and DHCP. One UDP socket (IPv4 or IPv6) watched by a
  * libuv poll handle on Node's own loop. When it is readable, recvmmsg() takes up to `slots`
  * datagrams at once into preallocated ArrayBuffers shared with JavaScript, each with its source
  * address and the kernel's receive timestamp (SO_TIMESTAMPNS, CLOCK_REALTIME), and ONE JavaScript
  * callback sees the whole batch. JavaScript writes replies into a shared send arena and calls
  * sendBatch(), which hands them all to sendmmsg(). Protocol logic stays in JavaScript.
+ *
+ * For DHCP the socket can be bound to a network device (SO_BINDTODEVICE), the one thing Node's
+ * dgram cannot do: it then receives only datagrams that arrived on that device, broadcasts
+ * included, and its replies to 255.255.255.255 (SO_BROADCAST) leave by that device whatever the
+ * routing table says.
  *
  * Shared memory layout (all created here with napi_create_arraybuffer, referenced until close):
  *   recv      slots × slotBytes payload bytes, datagram i at i × slotBytes
@@ -19,6 +24,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <node_api.h>
 #include <stdint.h>
@@ -30,7 +36,6 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "udp_send.h"
 
 #define MAX_SLOTS 1024
 #define MIN_SLOT_BYTES 64
@@ -94,6 +99,45 @@ static napi_value throw_errno(napi_env env, const char *what, int err) {
   if (name) snprintf(code, sizeof code, "%s", name);
   else snprintf(code, sizeof code, "E%d", err);
   return throw_error(env, code, message);
+}
+
+/* A literal IPv4 or IPv6 address (a JavaScript string) and a port → *out; 0 when it is not one. */
+static int parse_address(napi_env env, napi_value value, int32_t port, struct sockaddr_storage *out,
+                         socklen_t *len, int *family) {
+  char text[64];
+  size_t length = 0;
+  if (napi_get_value_string_utf8(env, value, text, sizeof text, &length) != napi_ok || length == 0 ||
+      length >= sizeof text - 1) {
+    return 0;
+  }
+  memset(out, 0, sizeof *out);
+  struct sockaddr_in *sin = (struct sockaddr_in *)out;
+  struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)out;
+  if (inet_pton(AF_INET, text, &sin->sin_addr) == 1) {
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons((uint16_t)port);
+    *len = sizeof *sin;
+    *family = AF_INET;
+    return 1;
+  }
+  if (inet_pton(AF_INET6, text, &sin6->sin6_addr) == 1) {
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons((uint16_t)port);
+    *len = sizeof *sin6;
+    *family = AF_INET6;
+    return 1;
+  }
+  return 0;
+}
+
+/* One sendto() with MSG_DONTWAIT, retried on EINTR: 0 when sent, otherwise the errno (EAGAIN when
+   the send queue is full). */
+static int send_datagram(int fd, const void *data, size_t length, const struct sockaddr *to, socklen_t to_len) {
+  ssize_t sent;
+  do {
+    sent = sendto(fd, data, length, MSG_DONTWAIT, to, to_len);
+  } while (sent < 0 && errno == EINTR);
+  return sent < 0 ? errno : 0;
 }
 
 static void realtime(double *out) {
@@ -272,7 +316,22 @@ static void *make_buffer(napi_env env, edge_t *e, int which, size_t bytes, napi_
   return data;
 }
 
-/* open(address, port, { slots, slotBytes, receiveBufferBytes, reuseAddress, ipv6Only }, onBatch) */
+/* A string property (empty when absent or undefined); 0 when it is present but not a string that fits. */
+static int get_string_property(napi_env env, napi_value object, const char *key, char *out, size_t size) {
+  napi_value value;
+  napi_valuetype type;
+  size_t length = 0;
+  out[0] = '\0';
+  if (napi_get_named_property(env, object, key, &value) != napi_ok) return 0;
+  if (napi_typeof(env, value, &type) != napi_ok) return 0;
+  if (type == napi_undefined) return 1;
+  if (type != napi_string) return 0;
+  if (napi_get_value_string_utf8(env, value, out, size, &length) != napi_ok) return 0;
+  return length + 1 < size;
+}
+
+/* open(address, port, { slots, slotBytes, receiveBufferBytes, reuseAddress, ipv6Only, device, broadcast,
+   timestamps }, onBatch) */
 static napi_value open_socket(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
@@ -293,7 +352,8 @@ static napi_value open_socket(napi_env env, napi_callback_info info) {
   if (napi_typeof(env, argv[2], &type) != napi_ok || type != napi_object) {
     return throw_error(env, "EINVAL", "options must be an object");
   }
-  int32_t slots, slot_bytes, rcvbuf, reuse, v6only;
+  int32_t slots, slot_bytes, rcvbuf, reuse, v6only, broadcast, timestamps;
+  char device[IF_NAMESIZE];
   if (!get_int_property(env, argv[2], "slots", 64, &slots) || slots < 1 || slots > MAX_SLOTS) {
     return throw_error(env, "EINVAL", "options.slots must be an integer from 1 to 1024");
   }
@@ -307,6 +367,19 @@ static napi_value open_socket(napi_env env, napi_callback_info info) {
   if (!get_int_property(env, argv[2], "reuseAddress", 0, &reuse) ||
       !get_int_property(env, argv[2], "ipv6Only", 1, &v6only)) {
     return throw_error(env, "EINVAL", "options.reuseAddress and options.ipv6Only must be booleans");
+  }
+  if (!get_int_property(env, argv[2], "broadcast", 0, &broadcast) ||
+      !get_int_property(env, argv[2], "timestamps", 1, &timestamps)) {
+    return throw_error(env, "EINVAL", "options.broadcast and options.timestamps must be booleans");
+  }
+  if (!get_string_property(env, argv[2], "device", device, sizeof device)) {
+    return throw_error(env, "EINVAL", "options.device must be an interface name of 1 to 15 characters");
+  }
+  /* Check the device first, so the error names it instead of a bare ENODEV from setsockopt. */
+  if (device[0] != '\0' && if_nametoindex(device) == 0) {
+    char message[64];
+    snprintf(message, sizeof message, "interface %s does not exist", device);
+    return throw_error(env, "ENODEV", message);
   }
   if (napi_typeof(env, argv[3], &type) != napi_ok || type != napi_function) {
     return throw_error(env, "EINVAL", "onBatch must be a function");
@@ -333,7 +406,21 @@ static napi_value open_socket(napi_env env, napi_callback_info info) {
       return throw_errno(env, "setsockopt(IPV6_V6ONLY) failed", err);
     }
   }
-  if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0) {
+  /* Needed to send to 255.255.255.255 (DHCP replies). */
+  if (broadcast && setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, "setsockopt(SO_BROADCAST) failed", err);
+  }
+  /* Receive from and send through this device only, whatever the routing table says: its
+     broadcasts arrive here and nowhere else, and replies to 255.255.255.255 leave by it. Needs
+     CAP_NET_RAW on kernels before 5.7. */
+  if (device[0] != '\0' && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device, (socklen_t)strlen(device) + 1) < 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, "setsockopt(SO_BINDTODEVICE) failed", err);
+  }
+  if (timestamps && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0) {
     int err = errno;
     close(fd);
     return throw_errno(env, "setsockopt(SO_TIMESTAMPNS) failed", err);

@@ -36,6 +36,9 @@ interface UdpBatchModule {
       receiveBufferBytes: number;
       reuseAddress: boolean;
       ipv6Only: boolean;
+      device: string | undefined;
+      broadcast: boolean;
+      timestamps: boolean;
     },
     onBatch: (count: number) => void,
   ): NativeOpened;
@@ -94,6 +97,12 @@ export interface UdpBatchOptions {
   readonly reuseAddress?: boolean;
   /** IPV6_V6ONLY for IPv6 sockets (default true). */
   readonly ipv6Only?: boolean;
+  /** SO_BINDTODEVICE: receive from and send through this interface only (default: any). */
+  readonly device?: string;
+  /** SO_BROADCAST: may send to 255.255.255.255 (default false). */
+  readonly broadcast?: boolean;
+  /** SO_TIMESTAMPNS: the kernel's receive time of each datagram (default true; false: the batch's time). */
+  readonly timestamps?: boolean;
 }
 
 export type BatchHandler = (batch: UdpBatchSocket) => void;
@@ -144,6 +153,9 @@ export class UdpBatchSocket {
         receiveBufferBytes: options.receiveBufferBytes ?? 0,
         reuseAddress: options.reuseAddress ?? false,
         ipv6Only: options.ipv6Only ?? true,
+        device: options.device,
+        broadcast: options.broadcast ?? false,
+        timestamps: options.timestamps ?? true,
       },
       this.#deliver,
     );

@@ -2,28 +2,26 @@
  * DhcpService with fake sockets (no network at all): the ACK leaves only after the lease write
  * resolves, a failed write withholds it, and every message yields exactly one dhcp.message event.
  */
-import type dgram from "node:dgram";
-import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
 import { DhcpService } from "../../src/dhcp/dhcp-service.js";
 import type { Lease } from "../../src/dhcp/leases/lease.js";
 import { MemoryLeaseStore } from "../../src/dhcp/leases/memory-lease-store.js";
 import { DhcpMessageType } from "../../src/dhcp/packet.js";
+import type { InterfaceSocket } from "../../src/dhcp/transport.js";
 import { RecordingSink } from "../../src/observe/events.js";
 import { buildClientMessage, decodeReply, u32 } from "./client-messages.js";
 import { buildSite, ip } from "./site-builder.js";
 
-class FakeSocket extends EventEmitter {
+class FakeSocket implements InterfaceSocket {
   readonly sent: { bytes: Uint8Array; port: number; address: string }[] = [];
-  send(bytes: Uint8Array, port: number, address: string, callback: (error: Error | null) => void) {
+  constructor(readonly onDatagram: (bytes: Buffer) => void = () => {}) {}
+  send(bytes: Uint8Array, address: string, port: number, done: (error: Error | undefined) => void) {
     this.sent.push({ bytes, port, address });
-    callback(null);
+    done(undefined);
   }
-  close(callback: () => void) {
-    callback();
-  }
+  close() {}
   deliver(bytes: Uint8Array) {
-    this.emit("message", Buffer.from(bytes), { address: "0.0.0.0", port: 68 });
+    this.onDatagram(Buffer.from(bytes));
   }
 }
 
@@ -50,10 +48,10 @@ async function setup(store = new GatedStore()) {
   const service = new DhcpService(buildSite(), {
     events,
     leases: store,
-    openSocket: async (iface) => {
-      const socket = new FakeSocket();
+    openSocket: (iface, _port, onDatagram) => {
+      const socket = new FakeSocket(onDatagram);
       sockets.set(iface, socket);
-      return socket as unknown as dgram.Socket;
+      return socket;
     },
   });
   await service.start();
@@ -149,7 +147,7 @@ describe("DhcpService", () => {
       events,
       leases: store,
       now: () => 5000,
-      openSocket: async () => new FakeSocket() as unknown as dgram.Socket,
+      openSocket: () => new FakeSocket(),
     });
     await service.start();
     await tick();

@@ -289,6 +289,23 @@ describe("udp batch edge", () => {
     expect(caught?.message).toMatch(/bind\(\) failed/);
   });
 
+  it("binds to a device when asked, naming a missing one, and refuses a bad name", () => {
+    const attempt = (device: unknown) => () =>
+      open.push(
+        UdpBatchSocket.open(
+          "127.0.0.1",
+          0,
+          { device: device as string, broadcast: true, timestamps: false },
+          () => {},
+          () => {},
+        ),
+      );
+    expect(attempt("nosuch9")).toThrow(/interface nosuch9 does not exist/);
+    expect(attempt("a-name-far-too-long-for-linux")).toThrow(/options.device/);
+    expect(attempt(42)).toThrow(/options.device/);
+    if (process.getuid?.() === 0) expect(attempt("lo")).not.toThrow();
+  });
+
   it("reports a throwing handler as an error and keeps serving", async () => {
     const errors: Error[] = [];
     let calls = 0;
