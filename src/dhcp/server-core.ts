@@ -4,11 +4,13 @@
  * that must be durable before the reply leaves. No sockets, no timers, no I/O: the service awaits
  * the writes, then sends. Offers are held here, in memory, for offerHoldSeconds.
  */
+
 import { cidrContains, formatIpv4, ipv4Text } from "../config/ipv4.js";
 import type { DhcpClass, DhcpHost, DhcpSubnet, OptionSet, Site } from "../config/site.js";
 import type { DhcpMessageEvent, DhcpMessageName, SitebootEvent } from "../observe/events.js";
 import { inPools, PoolAllocator } from "./allocator.js";
 import { type ClientIdentity, clientIdentity, hex } from "./client-identity.js";
+import { sharedCodeList } from "./code-lists.js";
 import type { Lease } from "./leases/lease.js";
 import type { LeaseStore } from "./leases/lease-store.js";
 import { matchVendorClass } from "./options/index.js";
@@ -32,7 +34,6 @@ import { effectiveOptions, replyOptions } from "./reply-options.js";
 export const DHCP_SERVER_PORT = 67;
 export const DHCP_CLIENT_PORT = 68;
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 const LIMITED_BROADCAST = "255.255.255.255";
 const NOTHING_REQUESTED = new Uint8Array(0);
 /** RFC 2131 §2: every client accepts 576-byte IP datagrams; 20 + 8 bytes of IP/UDP headers. */
@@ -203,25 +204,27 @@ export class DhcpServerCore {
       reply = built.reply;
       included = built.included;
     }
-    // Built field by field in a fixed order (the order of the log line), without temporary objects.
-    const event: Mutable<DhcpMessageEvent> = {
+    // Every field present, in one order (the log line's), absent ones undefined: all DHCP message
+    // events share one hidden class, so the timeline and metrics read them without megamorphic
+    // lookups.
+    const requested = packet.options.get(55);
+    const event: DhcpMessageEvent = {
       type: "dhcp.message",
       at: now,
       mac: ctx.client.mac,
-    } as Mutable<DhcpMessageEvent>;
-    if (ctx.client.clientId !== undefined) event.clientId = ctx.client.clientId;
-    event.message = name;
-    if (ctx.vendorClass !== undefined) event.vendorClass = ctx.vendorClass;
-    const requested = packet.options.get(55);
-    if (requested) event.requested = Array.from(requested);
-    if (ctx.requestedAddress !== undefined) event.requestedAddress = ipv4Text(ctx.requestedAddress);
-    event.interface = arrival.interface;
-    if (packet.giaddr !== 0) event.relay = ipv4Text(packet.giaddr);
-    event.reply = reply?.message ?? null;
-    event.replyReason = decision.reason;
-    if (decision.reply && decision.reply.yiaddr !== 0) event.address = ipv4Text(decision.reply.yiaddr);
-    if (included) event.replyOptions = included;
-    if (ctx.subnet) event.subnet = ctx.subnet.cidr.text;
+      clientId: ctx.client.clientId,
+      message: name,
+      vendorClass: ctx.vendorClass,
+      requested: requested ? sharedCodeList(requested) : undefined,
+      requestedAddress: ctx.requestedAddress !== undefined ? ipv4Text(ctx.requestedAddress) : undefined,
+      interface: arrival.interface,
+      relay: packet.giaddr !== 0 ? ipv4Text(packet.giaddr) : undefined,
+      reply: reply?.message ?? null,
+      replyReason: decision.reason,
+      address: decision.reply && decision.reply.yiaddr !== 0 ? ipv4Text(decision.reply.yiaddr) : undefined,
+      replyOptions: included ? sharedCodeList(included) : undefined,
+      subnet: ctx.subnet?.cidr.text,
+    };
     const extra = decision.extraEvents;
     const events: SitebootEvent[] = extra === undefined ? [event] : [event, ...extra];
     return reply ? { reply, leaseWrites: writes, events } : { leaseWrites: writes, events };
