@@ -37,12 +37,6 @@ export class DhcpService implements Service {
   #inFlight = 0;
   #idleWaiters: (() => void)[] = [];
   #reclaiming = false;
-  /** Datagrams of this turn, requests apart from DISCOVERs; the interface of each alongside. */
-  #others: Buffer[] = [];
-  #otherInterfaces: string[] = [];
-  #discovers: Buffer[] = [];
-  #discoverInterfaces: string[] = [];
-  #drainScheduled = false;
   #stopped = true;
 
   constructor(site: Site, deps: DhcpServiceDeps) {
@@ -73,7 +67,7 @@ export class DhcpService implements Service {
     this.#sockets = await InterfaceSockets.open(
       site.listen.interfaces,
       this.#serverPort(site),
-      (bytes, iface) => this.#receive(bytes, iface),
+      (batch, iface) => this.#receive(batch, iface),
       (iface, error) => this.#error(`socket error on ${iface}`, error.message),
       this.#deps.openSocket,
     );
@@ -112,38 +106,19 @@ export class DhcpService implements Service {
   }
 
   /**
-   * Datagrams read in one turn of the event loop are answered together: requests first (each one
-   * completes an exchange), then DISCOVERs newest first. Under overload this finishes exchanges
-   * instead of starting new ones that clients will have given up on.
+   * The requests of one read are answered at once, in the receive callback: requests first (each
+   * one completes an exchange), then DISCOVERs newest first. Under overload this finishes
+   * exchanges instead of starting new ones that clients will have given up on.
    */
-  #receive(bytes: Buffer, iface: string): void {
+  #receive(batch: Buffer[], iface: string): void {
     if (this.#stopped) return;
-    const isDiscover = bytes.length > 242 && bytes[240] === 53 && bytes[241] === 1 && bytes[242] === 1;
-    if (isDiscover) {
-      this.#discovers.push(bytes);
-      this.#discoverInterfaces.push(iface);
-    } else {
-      this.#others.push(bytes);
-      this.#otherInterfaces.push(iface);
+    const discovers: Buffer[] = [];
+    for (const bytes of batch) {
+      const isDiscover = bytes.length > 242 && bytes[240] === 53 && bytes[241] === 1 && bytes[242] === 1;
+      if (isDiscover) discovers.push(bytes);
+      else this.#handle(bytes, iface);
     }
-    if (!this.#drainScheduled) {
-      this.#drainScheduled = true;
-      setImmediate(() => this.#drain());
-    }
-  }
-
-  #drain(): void {
-    this.#drainScheduled = false;
-    const others = this.#others;
-    const otherInterfaces = this.#otherInterfaces;
-    const discovers = this.#discovers;
-    const discoverInterfaces = this.#discoverInterfaces;
-    this.#others = [];
-    this.#otherInterfaces = [];
-    this.#discovers = [];
-    this.#discoverInterfaces = [];
-    for (let i = 0; i < others.length; i++) this.#handle(others[i]!, otherInterfaces[i]!);
-    for (let i = discovers.length - 1; i >= 0; i--) this.#handle(discovers[i]!, discoverInterfaces[i]!);
+    for (let i = discovers.length - 1; i >= 0; i--) this.#handle(discovers[i]!, iface);
   }
 
   #handle(bytes: Buffer, iface: string): void {

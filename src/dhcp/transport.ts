@@ -17,12 +17,13 @@ export interface InterfaceSocket {
   close(): void;
 }
 
-export type DatagramHandler = (bytes: Buffer, iface: string) => void;
+/** The requests of one read, in arrival order, each a copy of its own. */
+export type DatagramHandler = (batch: Buffer[], iface: string) => void;
 export type ErrorHandler = (iface: string, error: Error) => void;
 export type SocketOpener = (
   iface: string,
   port: number,
-  onDatagram: (bytes: Buffer) => void,
+  onDatagrams: (batch: Buffer[]) => void,
   onError: (error: Error) => void,
 ) => InterfaceSocket;
 
@@ -43,7 +44,7 @@ const SLOT_BYTES = 4096;
 export function openDeviceSocket(
   iface: string,
   port: number,
-  onDatagram: (bytes: Buffer) => void,
+  onDatagrams: (batch: Buffer[]) => void,
   onError: (error: Error) => void,
 ): InterfaceSocket {
   let edge: UdpBatchSocket;
@@ -62,6 +63,7 @@ export function openDeviceSocket(
         timestamps: false,
       },
       (batch) => {
+        const requests: Buffer[] = [];
         for (let i = 0; i < batch.count; i++) {
           if (batch.truncated(i)) {
             onError(new Error(`a request longer than ${SLOT_BYTES} bytes was dropped`));
@@ -71,8 +73,9 @@ export function openDeviceSocket(
           const view = batch.payload(i);
           const bytes = Buffer.allocUnsafe(view.length);
           view.copy(bytes);
-          onDatagram(bytes);
+          requests.push(bytes);
         }
+        if (requests.length > 0) onDatagrams(requests);
       },
       onError,
     );
@@ -223,7 +226,7 @@ export class InterfaceSockets {
         const socket = opener(
           iface,
           port,
-          (bytes) => onMessage(bytes, iface),
+          (batch) => onMessage(batch, iface),
           (error) => onError(iface, error),
         );
         set.#sockets.set(iface, socket);

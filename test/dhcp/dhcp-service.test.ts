@@ -14,14 +14,14 @@ import { buildSite, ip } from "./site-builder.js";
 
 class FakeSocket implements InterfaceSocket {
   readonly sent: { bytes: Uint8Array; port: number; address: string }[] = [];
-  constructor(readonly onDatagram: (bytes: Buffer) => void = () => {}) {}
+  constructor(readonly onDatagrams: (batch: Buffer[]) => void = () => {}) {}
   send(bytes: Uint8Array, address: string, port: number, done: (error: Error | undefined) => void) {
     this.sent.push({ bytes, port, address });
     done(undefined);
   }
   close() {}
-  deliver(bytes: Uint8Array) {
-    this.onDatagram(Buffer.from(bytes));
+  deliver(...messages: Uint8Array[]) {
+    this.onDatagrams(messages.map((bytes) => Buffer.from(bytes)));
   }
 }
 
@@ -48,8 +48,8 @@ async function setup(store = new GatedStore()) {
   const service = new DhcpService(buildSite(), {
     events,
     leases: store,
-    openSocket: (iface, _port, onDatagram) => {
-      const socket = new FakeSocket(onDatagram);
+    openSocket: (iface, _port, onDatagrams) => {
+      const socket = new FakeSocket(onDatagrams);
       sockets.set(iface, socket);
       return socket;
     },
@@ -61,6 +61,25 @@ async function setup(store = new GatedStore()) {
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
 describe("DhcpService", () => {
+  it("answers the requests of one read first, then its DISCOVERs newest first", async () => {
+    const { service, events, socket } = await setup();
+    const discover = (n: number) =>
+      buildClientMessage({ type: DhcpMessageType.DISCOVER, mac: `02:00:00:00:01:0${n}` });
+    const inform = buildClientMessage({
+      type: DhcpMessageType.INFORM,
+      mac: "02:00:00:00:01:09",
+      ciaddr: ip("198.51.100.60"),
+    });
+    socket.deliver(discover(1), discover(2), inform, discover(3));
+    await tick();
+    const handled = events.events.flatMap((e) =>
+      e.type === "dhcp.message" ? [`${e.message} ${e.mac.slice(-2)}`] : [],
+    );
+    expect(handled).toEqual(["INFORM 09", "DISCOVER 03", "DISCOVER 02", "DISCOVER 01"]);
+    expect(socket.sent).toHaveLength(4);
+    await service.stop();
+  });
+
   it("opens one socket per served interface and sends the ACK only once the lease is stored", async () => {
     const { service, store, events, socket } = await setup();
     socket.deliver(buildClientMessage({ type: DhcpMessageType.DISCOVER, mac: "02:00:00:00:00:01" }));

@@ -42,7 +42,7 @@ function listener(): Promise<{ port: number; next: () => Promise<Buffer> }> {
 /** A device socket on `lo` at `port` (0: the kernel picks, for sending only): loopback traffic only. */
 async function openLoopback(
   port = 0,
-  onMessage: (bytes: Buffer, iface: string) => void = () => {},
+  onMessage: (batch: Buffer[], iface: string) => void = () => {},
 ): Promise<InterfaceSockets> {
   const sockets = await InterfaceSockets.open(["lo"], port, onMessage, () => {}, openDeviceSocket);
   opened.push(sockets);
@@ -80,7 +80,9 @@ describe.skipIf(!isRoot)("InterfaceSockets on a device socket", () => {
   it("delivers requests that arrive together, each its own copy that the next batch leaves alone", async () => {
     const port = await freePort();
     const received: { bytes: Buffer; iface: string }[] = [];
-    await openLoopback(port, (bytes, iface) => received.push({ bytes, iface }));
+    await openLoopback(port, (batch, iface) => {
+      for (const bytes of batch) received.push({ bytes, iface });
+    });
     const client = dgram.createSocket("udp4");
     opened.push(client);
     const count = 200;
