@@ -36,7 +36,6 @@
 #include <unistd.h>
 #include <uv.h>
 
-
 #define MAX_SLOTS 1024
 #define MIN_SLOT_BYTES 64
 #define MAX_SLOT_BYTES 65536

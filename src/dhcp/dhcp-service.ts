@@ -54,7 +54,7 @@ export class DhcpService implements Service {
   }
 
   async start(): Promise<void> {
-    await this.#bind(this.#site);
+    this.#bind(this.#site);
     this.#stopped = false;
     const interval = this.#deps.reclaimIntervalMs ?? 10_000;
     this.#timer = setInterval(() => this.#reclaim(), interval);
@@ -63,8 +63,8 @@ export class DhcpService implements Service {
     this.#state("listening", `interfaces ${this.#sockets?.interfaces.join(", ") || "(none)"}`);
   }
 
-  async #bind(site: Site): Promise<void> {
-    this.#sockets = await InterfaceSockets.open(
+  #bind(site: Site): void {
+    this.#sockets = InterfaceSockets.open(
       site.listen.interfaces,
       this.#serverPort(site),
       (batch, iface) => this.#receive(batch, iface),
@@ -81,10 +81,10 @@ export class DhcpService implements Service {
       before.listen.interfaces.join("\n") !== site.listen.interfaces.join("\n") ||
       this.#serverPort(before) !== this.#serverPort(site);
     if (rebind && !this.#stopped) {
-      await this.#sockets?.close();
+      this.#sockets?.close();
       this.#sockets = undefined;
       try {
-        await this.#bind(site);
+        this.#bind(site);
       } catch (error) {
         this.#state("reload-failed", error instanceof Error ? error.message : String(error));
         throw error;
@@ -98,7 +98,7 @@ export class DhcpService implements Service {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
-    await this.#sockets?.close();
+    this.#sockets?.close();
     this.#sockets = undefined;
     // In-flight lease writes finish (and their replies go nowhere) before the store may be closed.
     if (this.#inFlight > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));

@@ -213,13 +213,13 @@ export class InterfaceSockets {
 
   private constructor() {}
 
-  static async open(
+  static open(
     interfaces: readonly string[],
     port: number,
     onMessage: DatagramHandler,
     onError: ErrorHandler,
     opener: SocketOpener = openDeviceSocket,
-  ): Promise<InterfaceSockets> {
+  ): InterfaceSockets {
     const set = new InterfaceSockets();
     try {
       for (const iface of new Set(interfaces)) {
@@ -232,7 +232,7 @@ export class InterfaceSockets {
         set.#sockets.set(iface, socket);
       }
     } catch (error) {
-      await set.close();
+      set.close();
       throw error;
     }
     return set;
@@ -258,7 +258,7 @@ export class InterfaceSockets {
     socket.send(bytes, address, port, done);
   }
 
-  async close(): Promise<void> {
+  close(): void {
     for (const socket of this.#sockets.values()) {
       try {
         socket.close();
