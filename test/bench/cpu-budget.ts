@@ -54,6 +54,11 @@ export class CpuBudget {
     writeFileSync(this.#pids, String(pid));
   }
 
+  /** The group's directory in the cgroup file system. */
+  get directory(): string {
+    return this.#dir;
+  }
+
   /** Times the group was throttled so far (it used its whole quota in a period). */
   get throttled(): number {
     const stat = readFileSync(join(this.#dir, "cpu.stat"), "utf8");
