@@ -98,7 +98,7 @@ function childCpuMs(output: string): number {
   return (Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4])) * 1000;
 }
 
-/** perfdhcp in namespace `ns` on its own CPU, then bash's `times` (its CPU time) on standard output. */
+/** perfdhcp in namespace `ns` (on CPU 1 when pinning), then bash's `times` (its CPU time) on standard output. */
 function runPerfdhcp(ns: string, rate: number, seconds: number) {
   const args = [
     "-4",
