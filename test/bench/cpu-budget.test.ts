@@ -45,7 +45,6 @@ describe("CpuBudget", () => {
       budget.add(child.pid!);
       const groups = readFileSync(`/proc/${child.pid}/cgroup`, "utf8");
       expect(groups).toContain(`/${name}`);
-      expect(budget.throttled).toBeGreaterThanOrEqual(0);
     } finally {
       child.kill("SIGKILL");
       await new Promise((resolve) => child.once("exit", resolve));

@@ -59,12 +59,6 @@ export class CpuBudget {
     return this.#dir;
   }
 
-  /** Times the group was throttled so far (it used its whole quota in a period). */
-  get throttled(): number {
-    const stat = readFileSync(join(this.#dir, "cpu.stat"), "utf8");
-    return Number(/^nr_throttled (\d+)$/m.exec(stat)?.[1] ?? 0);
-  }
-
   /** Removes the group; its processes must have exited. */
   destroy(): void {
     try {
@@ -73,6 +67,9 @@ export class CpuBudget {
   }
 }
 
+/** USER_HZ: 100 on every Linux architecture this runs on (sysconf(_SC_CLK_TCK)). */
+const CLOCK_TICKS = 100;
+
 /** CPU time (user + system, all threads) a live process has used so far, in milliseconds. */
 export function processCpuMs(pid: number): number {
   // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them.
@@ -80,6 +77,3 @@ export function processCpuMs(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
 }
-
-/** USER_HZ: 100 on every Linux architecture this runs on (sysconf(_SC_CLK_TCK)). */
-const CLOCK_TICKS = 100;
