@@ -128,6 +128,9 @@ if [ "$root" = / ] && [ -d /run/systemd/system ]; then
   systemctl=(systemctl)
 elif [ "$root" != / ] && [ -n "${SITEBOOT_SYSTEMCTL:-}" ]; then
   systemctl=("$SITEBOOT_SYSTEMCTL")
+elif [ "$root" != / ]; then
+  echo "install: installed into $root; systemd was not told (enable siteboot.service on the target)"
+  exit 0
 else
   echo "install: systemd is not running here; the unit is installed for the next boot"
   exit 0

@@ -42,7 +42,8 @@ function sitebootLines(file: string): string[] {
     .filter((l) => l.startsWith("siteboot:"));
 }
 
-describe("install.sh into a target tree", () => {
+// Each run builds and runs npm install: minutes on a busy machine, not the default 30 s.
+describe("install.sh into a target tree", { timeout: 180_000 }, () => {
   let box: Sandbox;
   let systemctl: ReturnType<typeof recordingSystemctl>;
   let env: Record<string, string>;
@@ -158,7 +159,7 @@ describe("install.sh into a target tree", () => {
   });
 });
 
-describe("install.sh prerequisites", () => {
+describe("install.sh prerequisites", { timeout: 60_000 }, () => {
   let box: Sandbox;
   beforeAll(() => {
     box = makeSandbox({ native: false });

@@ -100,7 +100,7 @@ export function runBash(script: string, args: string[], env: Record<string, stri
   const result = spawnSync("/bin/bash", [script, ...args], {
     env: { ...process.env, ...env },
     encoding: "utf8",
-    timeout: 120_000,
+    timeout: 170_000,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
