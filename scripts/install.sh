@@ -49,9 +49,14 @@ else
 fi
 command -v npm >/dev/null || problems+=("npm is missing (NodeSource's nodejs package includes it)")
 
-# The native modules (build/Release/*.node) are compiled by npm install with node-gyp.
+# The native modules (build/Release/*.node) are compiled by npm install with node-gyp; again after
+# an update of their sources.
 native_built=1
-for module in udp_batch sd_notify; do [ -f "build/Release/$module.node" ] || native_built=0; done
+for module in udp_batch sd_notify; do
+  for source in "native/$module.c" binding.gyp; do
+    [ "build/Release/$module.node" -nt "$source" ] || native_built=0
+  done
+done
 if [ ! -d node_modules ] || [ "$native_built" = 0 ]; then
   no_tools=()
   for tool in make cc c++ python3; do command -v "$tool" >/dev/null || no_tools+=("$tool"); done

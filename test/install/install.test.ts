@@ -3,7 +3,15 @@
  * fresh install writes, that an upgrade changes only the code and restarts only a running service
  * whose configuration the new code accepts, and that missing prerequisites stop it before any change.
  */
-import { existsSync, lstatSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -159,6 +167,11 @@ describe("install.sh into a target tree", { timeout: 180_000 }, () => {
   });
 });
 
+/** A PATH without the tools node-gyp compiles with. */
+function withoutCompiler(dir: string): string {
+  return pathWithout(dir, (n) => /^(make|cc|c\+\+|gcc|g\+\+|python3)$/.test(n));
+}
+
 describe("install.sh prerequisites", { timeout: 60_000 }, () => {
   let box: Sandbox;
   beforeAll(() => {
@@ -184,11 +197,21 @@ describe("install.sh prerequisites", { timeout: 60_000 }, () => {
     expect(stderr).toContain("NodeSource");
   });
 
+  it("an update of a native module's source needs the compiler again", () => {
+    const updated = makeSandbox();
+    try {
+      const future = new Date(Date.now() + 60_000);
+      utimesSync(join(updated.checkout, "native/udp_batch.c"), future, future);
+      const run = runInstall(updated, { PATH: withoutCompiler(join(updated.dir, "nocompiler")) });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain("apt-get install build-essential python3");
+    } finally {
+      updated.cleanup();
+    }
+  });
+
   it("a missing compiler is named with the Debian packages that bring it, before any change", () => {
-    const path = pathWithout(join(box.dir, "nocompiler"), (n) =>
-      /^(make|cc|c\+\+|gcc|g\+\+|python3)$/.test(n),
-    );
-    const stderr = expectNothingChanged({ PATH: path });
+    const stderr = expectNothingChanged({ PATH: withoutCompiler(join(box.dir, "nocompiler")) });
     expect(stderr).toContain("make cc c++ python3 is missing: apt-get install build-essential python3");
   });
 });

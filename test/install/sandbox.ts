@@ -17,6 +17,7 @@ import {
   readlinkSync,
   rmSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -57,8 +58,15 @@ export function makeSandbox(options: { native?: boolean } = {}): Sandbox {
   for (const d of [checkout, join(root, "etc"), bin]) mkdirSync(d, { recursive: true });
   for (const f of CHECKOUT_FILES) cpSync(join(REPO, f), join(checkout, f), { recursive: true });
   symlinkSync(join(REPO, "node_modules"), join(checkout, "node_modules"));
-  if (options.native !== false)
+  if (options.native !== false) {
     cpSync(join(REPO, "build", "Release"), join(checkout, "build", "Release"), { recursive: true });
+    // Built after its sources were last changed, as after `npm install` (copies made within one
+    // clock tick would share a time, and install.sh would take the build for stale).
+    const past = new Date(Date.now() - 60_000);
+    for (const f of ["binding.gyp", ...readdirSync(join(checkout, "native")).map((n) => `native/${n}`)]) {
+      utimesSync(join(checkout, f), past, past);
+    }
+  }
   writeFileSync(join(root, "etc", "passwd"), "root:x:0:0:root:/root:/bin/bash\n");
   writeFileSync(join(root, "etc", "group"), "root:x:0:\n");
   writeFileSync(join(root, "etc", "shadow"), "root:*:19000:0:99999:7:::\n", { mode: 0o640 });
