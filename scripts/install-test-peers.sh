@@ -1,13 +1,33 @@
 #!/usr/bin/env bash
 # Installs the real protocol peers the test suite talks to (Debian packages), once.
+# A peer counts as present when its command is on PATH, whichever package brought it (dnsutils or
+# bind9-dnsutils, busybox or busybox-static, a local build): only missing commands cost an apt run.
 # Daemons in these packages are never started: tests run their own instances by PID.
+#   --check  print what would be installed and install nothing; exit 1 when something is missing.
 set -euo pipefail
+# shellcheck source=scripts/lib/quietly.sh
+. "$(dirname "$0")/lib/quietly.sh"
 
-packages=(dnsutils knot-dnsutils isc-dhcp-client udhcpc dhcpcd-base sntp chrony tshark iproute2 dnsperf procps dnsmasq-base nsd kea-dhcp4-server kea-admin systemd python3 curl)
+# The command the tests run, and the Debian package that provides it.
+peers=(
+  dig:bind9-dnsutils kdig:knot-dnsutils dhclient:isc-dhcp-client udhcpc:udhcpc dhcpcd:dhcpcd-base
+  sntp:sntp chronyd:chrony tshark:tshark ip:iproute2 dnsperf:dnsperf ps:procps dnsmasq:dnsmasq-base
+  nsd:nsd kea-dhcp4:kea-dhcp4-server perfdhcp:kea-admin systemd-analyze:systemd python3:python3
+  curl:curl
+)
 missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+for peer in "${peers[@]}"; do
+  command -v "${peer%%:*}" >/dev/null || missing+=("${peer#*:}")
 done
+
+if [ "${1:-}" = --check ]; then
+  if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-test-peers: every test peer is present; nothing to install"
+    exit 0
+  fi
+  echo "install-test-peers: would install ${missing[*]}"
+  exit 1
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -23,6 +43,6 @@ fi
 trap '[ "$created_policy" = 1 ] && rm -f "$policy"' EXIT
 export DEBIAN_FRONTEND=noninteractive
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "install-test-peers: installed ${missing[*]}"
+echo "install-test-peers: installing ${missing[*]}"
+quietly apt-get update
+quietly apt-get install -y --no-install-recommends "${missing[@]}"

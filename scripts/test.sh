@@ -3,6 +3,8 @@
 # talk to and the npm packages, then lint, type check, build and every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/quietly.sh
 ./scripts/install-test-peers.sh
-npm install --no-audit --no-fund
+# npm install compiles the native modules (node-gyp): its output only matters when it fails.
+quietly npm install --no-audit --no-fund
 npm test
