@@ -85,15 +85,12 @@ export function openUdpEndpoint(
 
 const openBatchEndpoint: OpenEdge = (address, port, options, handler, report) => {
   let socket: UdpBatchSocket;
-  const sendLater = (to: string, toPort: number) => (reply: Uint8Array | null) => {
-    if (!reply || socket.closed) return;
-    try {
-      handler.beforeSend?.(reply);
-      socket.sendTo(reply, to, toPort);
-    } catch (error) {
-      report(error);
-    }
-  };
+  const sendLater = laterSender(
+    handler,
+    report,
+    () => socket.closed,
+    (reply, to, toPort) => socket.sendTo(reply, to, toPort),
+  );
   // Datagrams of the batch answered at once, for `sent` after the sendmmsg.
   const answered: number[] = [];
   const onBatch = (batch: UdpBatchSocket): void => {
@@ -181,18 +178,13 @@ const openDgramEndpoint: OpenEdge = (address, port, options, handler, report) =>
     lookup: literalLookup as never,
     ...(type === "udp6" ? { ipv6Only: options.ipv6Only } : {}),
   });
-  const send = (reply: Uint8Array, to: string, toPort: number) => {
-    handler.beforeSend?.(reply);
-    socket.send(reply, toPort, to);
-  };
-  const sendLater = (to: string, toPort: number) => (reply: Uint8Array | null) => {
-    if (!reply) return;
-    try {
-      send(reply, to, toPort);
-    } catch (error) {
-      report(error);
-    }
-  };
+  let closed = false;
+  const sendLater = laterSender(
+    handler,
+    report,
+    () => closed,
+    (reply, to, toPort) => socket.send(reply, toPort, to),
+  );
   const onMessage = (message: Buffer, remote: dgram.RemoteInfo) => {
     if (remote.port === 0) return;
     const start = handler.sent ? process.hrtime.bigint() : 0n;
@@ -204,7 +196,8 @@ const openDgramEndpoint: OpenEdge = (address, port, options, handler, report) =>
         reply.then(sendLater(remote.address, remote.port), report);
         return;
       }
-      send(reply, remote.address, remote.port);
+      handler.beforeSend?.(reply);
+      socket.send(reply, remote.port, remote.address);
       handler.sent?.(0, Number(process.hrtime.bigint() - start) / 1000);
     } catch (error) {
       report(error);
@@ -232,11 +225,35 @@ const openDgramEndpoint: OpenEdge = (address, port, options, handler, report) =>
         address,
         port: socket.address().port,
         addressInfo: () => socket.address(),
-        close: () => closeDgram(socket),
+        close: () => {
+          closed = true;
+          return closeDgram(socket);
+        },
       });
     });
   });
 };
+
+/**
+ * Sends a reply completed after its batch (a forwarded DNS answer) when it settles, unless the
+ * socket was closed meanwhile (a stop or a rebind): that reply is simply not sent.
+ */
+function laterSender(
+  handler: DatagramHandler,
+  report: Report,
+  closed: () => boolean,
+  sendTo: (reply: Uint8Array, to: string, toPort: number) => void,
+): (to: string, toPort: number) => (reply: Uint8Array | null) => void {
+  return (to, toPort) => (reply) => {
+    if (!reply || closed()) return;
+    try {
+      handler.beforeSend?.(reply);
+      sendTo(reply, to, toPort);
+    } catch (error) {
+      report(error);
+    }
+  };
+}
 
 /** Reports an error without letting a failing reporter escape into the socket's callback. */
 function guarded(onError: (error: Error) => void): Report {
