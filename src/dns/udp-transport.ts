@@ -4,7 +4,7 @@
  * before any parsing; replies go back to the sender, forwarded ones when they complete.
  */
 import type { AddressInfo } from "node:net";
-import { openUdpEndpoint, type UdpEndpointOptions } from "../net/udp-endpoint.js";
+import { type DatagramHandler, openUdpEndpoint, type UdpEndpointOptions } from "../net/udp-endpoint.js";
 import type { AnswerResult } from "./engine.js";
 
 export interface MutableClient {
@@ -70,21 +70,17 @@ export async function openUdp(
 ): Promise<UdpListener> {
   // One client object per socket, refilled per datagram: the engine reads it synchronously only.
   const client: MutableClient = { address: "", port: 0, transport: "udp" };
-  const endpoint = await openUdpEndpoint(
-    address,
-    port,
-    OPTIONS,
-    {
-      ...(queries.beginBatch ? { beginBatch: () => queries.beginBatch?.() } : {}),
-      datagram(payload, from, fromPort, _ageNanos, index) {
-        client.address = from;
-        client.port = fromPort;
-        return queries.answer(payload, client, index);
-      },
-      ...(queries.sent ? { sent: (index: number, micros: number) => queries.sent?.(index, micros) } : {}),
+  const handler: DatagramHandler = {
+    datagram(payload, from, fromPort, _ageNanos, index) {
+      client.address = from;
+      client.port = fromPort;
+      return queries.answer(payload, client, index);
     },
-    onError,
-  );
+  };
+  // Only what the service uses: without `sent` the endpoint does not time the replies.
+  if (queries.beginBatch) handler.beginBatch = queries.beginBatch;
+  if (queries.sent) handler.sent = queries.sent;
+  const endpoint = await openUdpEndpoint(address, port, OPTIONS, handler, onError);
   return { address: () => endpoint.addressInfo(), close: () => endpoint.close() };
 }
 
