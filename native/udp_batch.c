@@ -315,7 +315,8 @@ static void *make_buffer(napi_env env, edge_t *e, int which, size_t bytes, napi_
   return data;
 }
 
-/* A string property (empty when absent or undefined); 0 when it is present but not a string that fits. */
+/* A string property (empty when absent or undefined); 0 when it is present but empty, not a string,
+   or longer than size - 1 bytes (room for the NUL: a 15-byte name fits IF_NAMESIZE exactly). */
 static int get_string_property(napi_env env, napi_value object, const char *key, char *out, size_t size) {
   napi_value value;
   napi_valuetype type;
@@ -325,8 +326,10 @@ static int get_string_property(napi_env env, napi_value object, const char *key,
   if (napi_typeof(env, value, &type) != napi_ok) return 0;
   if (type == napi_undefined) return 1;
   if (type != napi_string) return 0;
-  if (napi_get_value_string_utf8(env, value, out, size, &length) != napi_ok) return 0;
-  return length + 1 < size;
+  /* The full length first: a copy into `out` would silently cut a longer string to fit. */
+  if (napi_get_value_string_utf8(env, value, NULL, 0, &length) != napi_ok) return 0;
+  if (length == 0 || length >= size) return 0;
+  return napi_get_value_string_utf8(env, value, out, size, &length) == napi_ok;
 }
 
 /* open(address, port, { slots, slotBytes, receiveBufferBytes, reuseAddress, ipv6Only, device, broadcast,

@@ -93,6 +93,8 @@ export class Appliance implements ControlSource {
       this.#startup[name] = Math.round(at - mark);
       mark = at;
     };
+    const cannotNotify = this.#options.notifier?.unavailable;
+    if (cannotNotify) throw new StartupError(cannotNotify);
     const result = await loadSite(this.#options.file);
     phase("site");
     if (!result.ok) throw new StartupError(describeFailure(this.#options.file, result));

@@ -10,7 +10,7 @@ import { type DnsQueryEvent, type EventSink, NO_EVENTS, type SitebootEvent } fro
 import type { Service } from "../service.js";
 import { type AnswerResult, answerQuery, type ClientInfo, DnsEngine } from "./engine.js";
 import { closeTcp, openTcp, type TcpListener } from "./tcp-transport.js";
-import { closeUdp, openUdp, type UdpListener } from "./udp-transport.js";
+import { closeUdp, openUdp, type UdpListener, type UdpQueries } from "./udp-transport.js";
 
 export interface DnsServiceDeps {
   readonly events: EventSink;
@@ -96,43 +96,47 @@ export class DnsService implements Service {
 
   #handle = (query: Buffer, client: ClientInfo): AnswerResult => answerQuery(this.#engine, query, client);
 
-  // micros for UDP answers: the engine's dns.query event for a query answered at once waits in
-  // #unsent (one entry per such answer, undefined when none was emitted) until the transport says
-  // the reply is on the socket. Events of other answers pass straight through.
+  // micros for UDP answers: the engine's dns.query event for a query answered at once is held
+  // under the query's index in its batch until the transport says the reply is on the socket. The
+  // batch owns both: each event is found by its own query's index, and a new batch starts empty,
+  // so a query that failed half-way never passes its event (or its latency) to another.
   #capturing = false;
   #captured: DnsQueryEvent | undefined;
-  #unsent: (DnsQueryEvent | undefined)[] = [];
-  #unsentHead = 0;
+  readonly #held: (DnsQueryEvent | undefined)[] = [];
 
   #engineEmit(event: SitebootEvent): void {
     if (this.#capturing && event.type === "dns.query" && this.#captured === undefined) this.#captured = event;
     else this.#events.emit(event);
   }
 
-  #handleUdp = (query: Buffer, client: ClientInfo): AnswerResult => {
-    this.#capturing = true;
-    let result: AnswerResult;
-    try {
-      result = answerQuery(this.#engine, query, client);
-    } finally {
-      this.#capturing = false;
-    }
-    const event = this.#captured;
-    this.#captured = undefined;
-    if (result instanceof Buffer) this.#unsent.push(event);
-    else if (event) this.#events.emit(event);
-    return result;
+  readonly #udpQueries: UdpQueries = {
+    beginBatch: () => {
+      this.#held.length = 0;
+    },
+    answer: (query, client, index) => {
+      this.#capturing = true;
+      this.#captured = undefined;
+      let result: AnswerResult;
+      try {
+        result = answerQuery(this.#engine, query, client);
+      } finally {
+        this.#capturing = false;
+      }
+      const event = this.#captured;
+      this.#captured = undefined;
+      if (result instanceof Buffer) this.#held[index] = event;
+      else if (event) this.#events.emit(event);
+      return result;
+    },
+    sent: (index, micros) => {
+      const event = this.#held[index];
+      this.#held[index] = undefined;
+      if (event) this.#events.emit({ ...event, micros: Math.round(micros * 10) / 10 });
+    },
   };
 
-  #answered = (micros: number): void => {
-    const event = this.#unsent[this.#unsentHead];
-    this.#unsentHead++;
-    if (this.#unsentHead >= this.#unsent.length) {
-      this.#unsent.length = 0;
-      this.#unsentHead = 0;
-    }
-    if (event) this.#events.emit({ ...event, micros: Math.round(micros * 10) / 10 });
-  };
+  /** Without event subscribers nothing is held: queries go straight to the engine. */
+  readonly #udpQuiet: UdpQueries = { answer: this.#handle };
 
   #onError = (error: Error): void => {
     this.#events.emit({ type: "service.error", at: this.#now(), service: "dns", message: error.message });
@@ -144,10 +148,8 @@ export class DnsService implements Service {
     try {
       for (const address of site.listen.bind) {
         for (let attempt = 0; ; attempt++) {
-          const udp =
-            this.#events === NO_EVENTS
-              ? await openUdp(address, port, this.#handle, this.#onError)
-              : await openUdp(address, port, this.#handleUdp, this.#onError, this.#answered);
+          const queries = this.#events === NO_EVENTS ? this.#udpQuiet : this.#udpQueries;
+          const udp = await openUdp(address, port, queries, this.#onError);
           const actual = udp.address().port;
           try {
             const tcp = await openTcp(address, actual, tcpSettings, this.#handle, this.#onError);

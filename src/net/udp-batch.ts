@@ -70,12 +70,26 @@ export function udpBatchFailure(): string | undefined {
 let fallbackNoted = false;
 
 /**
- * Which UDP edge DNS and NTP use: SITEBOOT_UDP_EDGE=dgram forces Node's dgram, =native the batched
- * module; the default is native when it is built. Falling back is said once, as a process warning.
+ * Which UDP edge DNS and NTP use, from SITEBOOT_UDP_EDGE: unset (or empty) is the batched native
+ * edge when it is built and Node's dgram otherwise, said once as a process warning; "native"
+ * insists on the native edge and throws when it cannot be loaded; "dgram" forces Node's dgram.
+ * Any other value throws rather than being ignored.
  */
 export function useUdpBatch(): boolean {
-  const wanted = process.env.SITEBOOT_UDP_EDGE;
-  if (wanted === "dgram") return false;
+  const wanted = process.env.SITEBOOT_UDP_EDGE ?? "";
+  switch (wanted) {
+    case "dgram":
+      return false;
+    case "native":
+      if (loadUdpBatch()) return true;
+      throw new Error(`SITEBOOT_UDP_EDGE=native asks for the batched UDP edge, but ${loadFailure}`);
+    case "":
+      break;
+    default:
+      throw new Error(
+        `SITEBOOT_UDP_EDGE=${JSON.stringify(wanted)} is not understood: use "native" (the batched UDP edge, required) or "dgram" (Node's sockets), or leave it unset (native when built, else dgram)`,
+      );
+  }
   if (loadUdpBatch()) return true;
   if (!fallbackNoted) {
     fallbackNoted = true;

@@ -114,7 +114,7 @@ export class NtpService implements Service {
     beginBatch: () => {
       this.#batchNow = this.#clock.now();
     },
-    request: (message, address, _port, ageNanos) => {
+    datagram: (message, address, _port, ageNanos) => {
       // The receive timestamp: the kernel's arrival time carried onto this clock's timeline
       // (batch reading minus the datagram's age), so receive and transmit come from one clock.
       const received = ageNanos > 0 ? addNanos(this.#batchNow, -Math.round(ageNanos)) : this.#batchNow;
@@ -123,7 +123,7 @@ export class NtpService implements Service {
       if (!this.#quiet) this.#emitRequest(message, address, received, decision);
       return reply;
     },
-    stamp: (reply) => {
+    beforeSend: (reply) => {
       // KoD replies (stratum 0) echo the origin as their transmit timestamp: left alone.
       if (reply.length < NTP_HEADER_LENGTH || reply[1] === 0) return;
       const now = this.#clock.now();

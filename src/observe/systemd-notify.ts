@@ -6,6 +6,12 @@ import { loadNativeModule } from "../net/native-module.js";
  * them. Without $NOTIFY_SOCKET (not under systemd) every call does nothing.
  */
 export interface SystemdNotifier {
+  /**
+   * Set when systemd waits for READY=1 ($NOTIFY_SOCKET) but the notify module cannot be loaded:
+   * why, for the operator. Start-up fails with it at once, since systemd would otherwise stop the
+   * unit only when TimeoutStartSec runs out, after phones had been served for a while.
+   */
+  readonly unavailable?: string;
   ready(status?: string): void;
   reloading(): void;
   stopping(): void;
@@ -25,7 +31,19 @@ export function createNotifier(
 ): SystemdNotifier {
   const socket = env.NOTIFY_SOCKET;
   if (!socket) return { ready() {}, reloading() {}, stopping() {}, close() {} };
-  const sender = send();
+  let sender: Send;
+  try {
+    sender = send();
+  } catch (error) {
+    // Node.js has no AF_UNIX datagram sockets to fall back on (see docs/architecture.md).
+    return {
+      unavailable: `systemd waits for readiness ($NOTIFY_SOCKET is set) but cannot be told: ${(error as Error).message}`,
+      ready() {},
+      reloading() {},
+      stopping() {},
+      close() {},
+    };
+  }
   const notify = (message: string) => {
     try {
       sender(socket, message);

@@ -6,7 +6,8 @@ import dgram from "node:dgram";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DnsService } from "../../src/dns/dns-service.js";
 import { encodeQuery } from "../../src/dns/query-builder.js";
-import { RecordingSink } from "../../src/observe/events.js";
+import { type DnsQueryEvent, RecordingSink, type SitebootEvent } from "../../src/observe/events.js";
+import { blockFor, QueuedSender } from "../net/queued-sender.js";
 import { dig, type Tool } from "./dig.js";
 import { buildZone, decodeReply, edgeZone, exampleSite } from "./site-fixture.js";
 
@@ -238,6 +239,50 @@ describe("response-rate limiting over UDP", () => {
     } finally {
       socket.close();
       await limited.stop();
+    }
+  });
+});
+
+describe("UDP query events when one of a batch fails", () => {
+  it("gives every other query its own event with its own latency, in that batch and the next", async () => {
+    const held: DnsQueryEvent[] = [];
+    const errors: SitebootEvent[] = [];
+    // An event sink that fails on one query's event: the queries around it must not inherit it.
+    const sink = {
+      emit(event: SitebootEvent) {
+        if (event.type === "service.error") errors.push(event);
+        if (event.type !== "dns.query") return;
+        if (event.name === "sip.fabrikam.com") throw new Error("sink refused the event");
+        held.push(event);
+      },
+    };
+    const service = new DnsService(await exampleSite(), { events: sink });
+    await service.start();
+    const p = service.addresses().udp[0]!.port;
+    const client = new QueuedSender("127.0.0.1");
+    try {
+      // One batch: the first query waits 300 ms in the kernel's queue, the second's event fails.
+      client.send(encodeQuery({ name: "contoso.com", id: 1 }), p);
+      blockFor(300);
+      client.send(encodeQuery({ name: "sip.fabrikam.com", id: 2 }), p);
+      client.send(encodeQuery({ name: "dc01.contoso.com", id: 3 }), p);
+      await client.until(3);
+      expect(client.replies).toHaveLength(3);
+      expect(held.map((e) => e.name)).toEqual(["contoso.com", "dc01.contoso.com"]);
+      // Kernel receive time on the batched edge; dgram can only time from its message callback.
+      if (process.env.SITEBOOT_UDP_EDGE !== "dgram") expect(held[0]!.micros).toBeGreaterThanOrEqual(300_000);
+      expect(held[1]!.micros).toBeLessThan(300_000);
+      // The next batch: its one query gets its own event, and nothing of the first batch comes back.
+      client.send(encodeQuery({ name: "pool01.contoso.com", id: 4 }), p);
+      await client.until(4);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(held.map((e) => e.name)).toEqual(["contoso.com", "dc01.contoso.com", "pool01.contoso.com"]);
+      expect(held[2]!.micros).toBeLessThan(300_000);
+      expect(held.every((e) => e.client === "127.0.0.1" && e.transport === "udp")).toBe(true);
+      expect(errors.length).toBeGreaterThan(0);
+    } finally {
+      client.close();
+      await service.stop();
     }
   });
 });

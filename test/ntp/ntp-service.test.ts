@@ -5,7 +5,8 @@ import type { Cidr } from "../../src/config/site.js";
 import { StaticHostSync, unsynchronised } from "../../src/ntp/host-sync.js";
 import { NtpService } from "../../src/ntp/ntp-service.js";
 import { NTP_UNIX_OFFSET, timestampToInstant } from "../../src/ntp/timestamp.js";
-import { RecordingSink } from "../../src/observe/events.js";
+import { RecordingSink, type SitebootEvent } from "../../src/observe/events.js";
+import { QueuedSender } from "../net/queued-sender.js";
 import { clientRequest, decodeReply, query } from "./ntp-client.js";
 import { ntpTestSite } from "./site.js";
 
@@ -112,6 +113,36 @@ describe("NtpService on loopback", () => {
     expect(
       limited.events.events.filter((e) => e.type === "ntp.request").map((e) => "outcome" in e && e.outcome),
     ).toEqual(["reply", "reply", "kod", "rate-limited"]);
+  });
+
+  it("still sends the replies of a batch in which one request fails, and reports the failure", async () => {
+    const errors: string[] = [];
+    // An event sink that fails on one client's request: the rest of the batch must still be answered.
+    const sink = {
+      emit(event: SitebootEvent) {
+        if (event.type === "service.error") errors.push(event.message);
+        if (event.type === "ntp.request" && event.client === "127.0.0.3")
+          throw new Error("sink refused the event");
+      },
+    };
+    const { port } = await startService(ntpTestSite(), sink as RecordingSink);
+    const good = new QueuedSender("127.0.0.1");
+    const bad = new QueuedSender("127.0.0.3");
+    try {
+      // Queued together, so they arrive as one batch: answered, failing, answered.
+      good.send(clientRequest(4, 3, [0xe9000000, 1]), port);
+      bad.send(clientRequest(4, 3, [0xe9000000, 2]), port);
+      good.send(clientRequest(4, 3, [0xe9000000, 3]), port);
+      await good.until(2);
+      await new Promise((r) => setTimeout(r, 50));
+      const origins = good.replies.map((r) => r.readUInt32BE(28)).sort();
+      expect(origins).toEqual([1, 3]);
+      expect(bad.replies).toEqual([]);
+      expect(errors.join("\n")).toMatch(/sink refused the event/);
+    } finally {
+      good.close();
+      bad.close();
+    }
   });
 
   it("rejects start with a clear message when the port is taken", async () => {
