@@ -9,7 +9,7 @@ import { cidrContains, formatIpv4, ipv4Text } from "../config/ipv4.js";
 import type { DhcpClass, DhcpHost, DhcpSubnet, OptionSet, Site } from "../config/site.js";
 import type { DhcpMessageEvent, DhcpMessageName, SitebootEvent } from "../observe/events.js";
 import { inPools, PoolAllocator } from "./allocator.js";
-import { type ClientIdentity, clientIdentity, hex } from "./client-identity.js";
+import { type ClientIdentity, clientIdentity, hex, isOwnKey, leaseKeyOf } from "./client-identity.js";
 import { sharedCodeList } from "./code-lists.js";
 import type { Lease } from "./leases/lease.js";
 import type { LeaseStore } from "./leases/lease-store.js";
@@ -80,6 +80,8 @@ interface Context {
   readonly packet: DhcpPacket;
   readonly type: number;
   readonly client: ClientIdentity;
+  /** What this client's leases and offers are stored under (its reservation's key when it has one). */
+  readonly key: string;
   readonly arrival: Arrival;
   readonly now: number;
   readonly subnet: DhcpSubnet | undefined;
@@ -245,6 +247,7 @@ export class DhcpServerCore {
       packet,
       type,
       client,
+      key: leaseKeyOf(client, host),
       arrival,
       now,
       subnet,
@@ -290,22 +293,21 @@ export class DhcpServerCore {
   // ---- DISCOVER ------------------------------------------------------------------------------
 
   #discover(ctx: Context, subnet: DhcpSubnet): Decision {
-    const key = ctx.client.key;
     // In order of preference; the first that is usable is offered.
     const reserved = this.#reservedFor(ctx, subnet);
-    if (reserved !== undefined && this.#availability(reserved, key, ctx.now) !== "busy") {
+    if (reserved !== undefined && this.#availability(reserved, ctx) !== "busy") {
       return this.#offer(ctx, subnet, reserved, "reservation");
     }
-    const held = this.#offerByClient.get(key);
-    if (this.#offerable(held, subnet, key, ctx.now)) return this.#offer(ctx, subnet, held, "offer held");
-    const own = this.#leases.byClient(key)?.address;
-    if (this.#offerable(own, subnet, key, ctx.now)) return this.#offer(ctx, subnet, own, "client's lease");
+    const held = this.#offerByClient.get(ctx.key);
+    if (this.#offerable(held, subnet, ctx)) return this.#offer(ctx, subnet, held, "offer held");
+    const own = this.#leases.byClient(ctx.key)?.address;
+    if (this.#offerable(own, subnet, ctx)) return this.#offer(ctx, subnet, own, "client's lease");
     const requestedData = ctx.packet.options.get(50);
     const requested = requestedData?.length === 4 ? readU32(requestedData) : undefined;
-    if (this.#offerable(requested, subnet, key, ctx.now)) {
+    if (this.#offerable(requested, subnet, ctx)) {
       return this.#offer(ctx, subnet, requested, "requested");
     }
-    const address = this.#allocator.pick(subnet, (a) => this.#availability(a, key, ctx.now));
+    const address = this.#allocator.pick(subnet, (a) => this.#availability(a, ctx));
     if (address === undefined) {
       return {
         reason: "pool exhausted",
@@ -318,23 +320,23 @@ export class DhcpServerCore {
   }
 
   /** A pool address of this subnet that this client may be offered. */
-  #offerable(address: number | undefined, subnet: DhcpSubnet, key: string, now: number): address is number {
+  #offerable(address: number | undefined, subnet: DhcpSubnet, ctx: Context): address is number {
     return (
       address !== undefined &&
       cidrContains(subnet.cidr, address) &&
       inPools(subnet, address) &&
-      this.#availability(address, key, now) !== "busy"
+      this.#availability(address, ctx) !== "busy"
     );
   }
 
   #offer(ctx: Context, subnet: DhcpSubnet, address: number, why: string): Decision {
-    const previous = this.#offerByClient.get(ctx.client.key);
+    const previous = this.#offerByClient.get(ctx.key);
     if (previous !== undefined && previous !== address) this.#dropOffer(previous);
     this.#offers.set(address, {
-      clientKey: ctx.client.key,
+      clientKey: ctx.key,
       expiresAt: ctx.now + this.#site.dhcp.offerHoldSeconds * 1000,
     });
-    this.#offerByClient.set(ctx.client.key, address);
+    this.#offerByClient.set(ctx.key, address);
     return {
       reply: { type: DhcpMessageType.OFFER, yiaddr: address, leaseSeconds: subnet.leaseTimeSeconds },
       reason: why,
@@ -355,28 +357,25 @@ export class DhcpServerCore {
   }
 
   /**
-   * Whether `address` may go to `clientKey`: not reserved for another host, not leased to another
+   * Whether `address` may go to this client: not reserved for another host, not leased to another
    * client (active and unexpired), not quarantined, not offered to another client.
    */
-  #availability(address: number, clientKey: string, now: number): "never-used" | "reusable" | "busy" {
+  #availability(address: number, ctx: Context): "never-used" | "reusable" | "busy" {
     const reservedHost = this.#hostsByAddress.get(address);
-    if (reservedHost && !this.#hostMatchesKey(reservedHost, clientKey)) return "busy";
+    if (reservedHost !== undefined && reservedHost !== ctx.host) return "busy";
     const offer = this.#offers.get(address);
-    if (offer && offer.clientKey !== clientKey && offer.expiresAt > now) return "busy";
+    if (offer && offer.expiresAt > ctx.now && !this.#owns(ctx, offer.clientKey)) return "busy";
     const lease = this.#leases.byAddress(address);
     if (!lease) return "never-used";
-    if (lease.state === "declined" && lease.expiresAt > now) return "busy";
-    if (lease.clientKey === clientKey) return "reusable";
-    if (lease.state === "active" && lease.expiresAt > now) return "busy";
+    if (lease.state === "declined" && lease.expiresAt > ctx.now) return "busy";
+    if (this.#owns(ctx, lease.clientKey)) return "reusable";
+    if (lease.state === "active" && lease.expiresAt > ctx.now) return "busy";
     return "reusable";
   }
 
-  #hostMatchesKey(host: DhcpHost, clientKey: string): boolean {
-    if (host.clientId !== undefined && clientKey === `id:${host.clientId}`) return true;
-    if (host.mac !== undefined && clientKey === `hw:1:${host.mac.replaceAll(":", "")}`) return true;
-    // A client that sends option 61 but is reserved by MAC: match on the MAC-derived identifier.
-    if (host.mac !== undefined && clientKey === `id:01${host.mac.replaceAll(":", "")}`) return true;
-    return false;
+  /** Whether a lease or offer stored under `key` is this client's. */
+  #owns(ctx: Context, key: string): boolean {
+    return isOwnKey(key, ctx.client, ctx.host);
   }
 
   // ---- REQUEST -------------------------------------------------------------------------------
@@ -390,7 +389,7 @@ export class DhcpServerCore {
       // SELECTING: the client answers one OFFER; when it chose another server, forget ours.
       const serverId = serverIdData.length === 4 ? readU32(serverIdData) : undefined;
       if (serverId !== subnet.serverId) {
-        const held = this.#offerByClient.get(ctx.client.key);
+        const held = this.#offerByClient.get(ctx.key);
         if (held !== undefined) this.#dropOffer(held);
         return {
           reason: `selecting another server (${serverId === undefined ? "bad id" : formatIpv4(serverId)})`,
@@ -408,13 +407,13 @@ export class DhcpServerCore {
           ? this.#nak("init-reboot: address on the wrong network")
           : { reason: "init-reboot: wrong network, not authoritative" };
       }
-      if (this.#availability(requested, ctx.client.key, ctx.now) === "busy") {
+      if (this.#availability(requested, ctx) === "busy") {
         return this.#nak("init-reboot: address belongs to another client");
       }
       const reserved = this.#reservedFor(ctx, subnet);
       if (reserved !== undefined && reserved !== requested)
         return this.#nak("init-reboot: client has a reservation");
-      const own = this.#leases.byClient(ctx.client.key);
+      const own = this.#leases.byClient(ctx.key);
       if (reserved === requested) return this.#ack(ctx, subnet, requested, "init-reboot: reservation");
       if (!own) return { reason: "init-reboot: no record of this client" };
       if (own.address === requested && own.state !== "declined") {
@@ -435,16 +434,13 @@ export class DhcpServerCore {
       }
       const lease = this.#leases.byAddress(address);
       const reserved = this.#reservedFor(ctx, subnet);
-      if (
-        reserved === address ||
-        (lease && lease.clientKey === ctx.client.key && lease.state !== "declined")
-      ) {
-        if (this.#availability(address, ctx.client.key, ctx.now) === "busy") {
+      if (reserved === address || (lease && this.#owns(ctx, lease.clientKey) && lease.state !== "declined")) {
+        if (this.#availability(address, ctx) === "busy") {
           return this.#nak("renewing: address taken meanwhile");
         }
         return this.#ack(ctx, subnet, address, "renewing");
       }
-      if (lease && this.#availability(address, ctx.client.key, ctx.now) === "busy") {
+      if (lease && this.#availability(address, ctx) === "busy") {
         return this.#nak("renewing: address belongs to another client");
       }
       return { reason: "renewing: no record of this lease" };
@@ -454,10 +450,10 @@ export class DhcpServerCore {
 
   /** May this client be given `address` (SELECTING)? */
   #assignable(ctx: Context, subnet: DhcpSubnet, address: number): boolean {
-    if (this.#availability(address, ctx.client.key, ctx.now) === "busy") return false;
+    if (this.#availability(address, ctx) === "busy") return false;
     const reserved = this.#reservedFor(ctx, subnet);
     if (reserved !== undefined) return reserved === address;
-    if (this.#offerByClient.get(ctx.client.key) === address) return true;
+    if (this.#offerByClient.get(ctx.key) === address) return true;
     return inPools(subnet, address);
   }
 
@@ -466,12 +462,12 @@ export class DhcpServerCore {
   }
 
   #ack(ctx: Context, subnet: DhcpSubnet, address: number, reason: string): Decision {
-    const held = this.#offerByClient.get(ctx.client.key);
+    const held = this.#offerByClient.get(ctx.key);
     if (held !== undefined) this.#dropOffer(held);
     const leaseSeconds = subnet.leaseTimeSeconds;
     const lease: Lease = {
       address,
-      clientKey: ctx.client.key,
+      clientKey: ctx.key,
       mac: ctx.client.mac,
       ...hostnameOf(ctx.packet),
       ...(ctx.vendorClass !== undefined ? { vendorClass: ctx.vendorClass } : {}),
@@ -481,7 +477,7 @@ export class DhcpServerCore {
       expiresAt: ctx.now + leaseSeconds * 1000,
     };
     // If another record of this client holds a different address, free it: one lease per client.
-    const previous = this.#leases.byClient(ctx.client.key);
+    const previous = this.#leases.byClient(ctx.key);
     const writes: Lease[] = [];
     if (previous && previous.address !== address && previous.state === "active") {
       writes.push({ ...previous, state: "released", expiresAt: ctx.now });
@@ -516,7 +512,7 @@ export class DhcpServerCore {
     const address = readU32(data);
     const lease = this.#leases.byAddress(address);
     const offered = this.#offers.get(address);
-    if (!(lease && lease.clientKey === ctx.client.key) && offered?.clientKey !== ctx.client.key) {
+    if (!(lease && this.#owns(ctx, lease.clientKey)) && !(offered && this.#owns(ctx, offered.clientKey))) {
       return { reason: "decline for an address this client does not hold" };
     }
     this.#dropOffer(address);
@@ -526,7 +522,7 @@ export class DhcpServerCore {
       writes: [
         {
           address,
-          clientKey: ctx.client.key,
+          clientKey: ctx.key,
           mac: ctx.client.mac,
           subnet: subnet.cidr.text,
           state: "declined",
@@ -550,7 +546,7 @@ export class DhcpServerCore {
   #release(ctx: Context): Decision {
     const address = ctx.packet.ciaddr;
     const lease = address === 0 ? undefined : this.#leases.byAddress(address);
-    if (!lease || lease.clientKey !== ctx.client.key || lease.state !== "active") {
+    if (!lease || !this.#owns(ctx, lease.clientKey) || lease.state !== "active") {
       return { reason: "release for a lease this client does not hold" };
     }
     return {
