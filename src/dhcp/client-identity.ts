@@ -8,7 +8,10 @@ import type { DhcpHost } from "../config/site.js";
 import type { DhcpPacket } from "./packet.js";
 
 export interface ClientIdentity {
-  /** Lease key: "id:<hex of option 61>" or "hw:<htype>:<hex chaddr>". */
+  /**
+   * "id:<hex of option 61>" or "hw:<htype>:<hex chaddr>": the lease key of a client without a
+   * reservation (leaseKeyOf gives the key of any client).
+   */
   readonly key: string;
   /** Lowercase colon form of chaddr (hlen bytes). */
   readonly mac: string;
