@@ -6,6 +6,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseIpv4 } from "../../src/config/ipv4.js";
+import { ethernetKey } from "../../src/dhcp/client-identity.js";
 import { FileLeaseStore } from "../../src/dhcp/leases/file-lease-store.js";
 import { canUseNetns } from "../helpers/netns.js";
 import { DhcpLab, NODE_TS, REPO, siteYaml } from "./dhcp-lab.js";
@@ -100,7 +101,7 @@ describe.skipIf(!canUseNetns())("durability: kill -9 under load", () => {
       const missing: string[] = [];
       for (const [mac, address] of acked) {
         const lease = store.byAddress(parseIpv4(address)!);
-        if (!lease || lease.clientKey !== `hw:1:${mac.replaceAll(":", "")}` || lease.state !== "active") {
+        if (!lease || lease.clientKey !== ethernetKey(mac) || lease.state !== "active") {
           missing.push(`${mac} ${address} → ${JSON.stringify(lease)}`);
         }
       }

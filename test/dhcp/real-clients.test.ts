@@ -1,7 +1,8 @@
 /**
  * Real DHCP clients (ISC dhclient, busybox udhcpc, dhcpcd) against the service in network
- * namespaces this test creates: every option of config/site.yaml arrives exactly, the reserved MAC
- * gets its address, renew and release work, and tshark finds no malformed packet on the wire.
+ * namespaces this test creates: every option of config/site.yaml arrives exactly, a reserved MAC
+ * gets its address (also from dhcpcd sending an RFC 4361 DUID client identifier), renew and
+ * release work, and tshark finds no malformed packet on the wire.
  */
 import type { ChildProcess } from "node:child_process";
 import { execFileSync } from "node:child_process";
@@ -48,8 +49,13 @@ function lastBlock(text: string, reasons: string[]): Map<string, string> {
   return blocks.filter((b) => reasons.includes(b.get("reason") ?? "")).at(-1) ?? new Map();
 }
 
+const DUID_CLIENT_MAC = "00:04:f2:00:00:02";
+const DUID_CLIENT_ADDRESS = "198.51.100.51";
+const DHCPCD_DUID_FILE = "/var/lib/dhcpcd/duid";
+
 describe.skipIf(!canUseNetns())("real DHCP clients in network namespaces", () => {
   const lab = new DhcpLab();
+  const hadDuidFile = existsSync(DHCPCD_DUID_FILE);
   let app = "";
   let client = "";
   let ifname = "";
@@ -97,12 +103,23 @@ describe.skipIf(!canUseNetns())("real DHCP clients in network namespaces", () =>
         }
       });
     });
-    const site = lab.writeFile("site.yaml", siteYaml());
+    // A second reservation, for the dhcpcd that identifies itself by DUID.
+    const site = lab.writeFile(
+      "site.yaml",
+      siteYaml([
+        [
+          /^( +)- \{ name: tanjay01, .*$/m,
+          `$&\n$1- { name: tanjay02, mac: "${DUID_CLIENT_MAC}", address: ${DUID_CLIENT_ADDRESS} }`,
+        ],
+      ]),
+    );
     server = await lab.serve(app, site, join(lab.dir, "leases"), undefined, { LEASE_SECONDS: "10" });
   });
 
   afterAll(async () => {
     if (existsSync(`/var/lib/dhcpcd/${ifname}.lease`)) rmSync(`/var/lib/dhcpcd/${ifname}.lease`);
+    // dhcpcd keeps its DUID there; remove it only when this test made it.
+    if (!hadDuidFile && existsSync(DHCPCD_DUID_FILE)) rmSync(DHCPCD_DUID_FILE);
     await lab.destroy();
   });
 
@@ -238,6 +255,63 @@ describe.skipIf(!canUseNetns())("real DHCP clients in network namespaces", () =>
     expect(bound.get("new_ntp_servers")).toBe("198.51.100.2");
     expect(bound.get("new_tftp_server_name")).toBe("http://prov.contoso.com/");
     expect(bound.get("new_tftp150")).toBe("198.51.100.40");
+  });
+
+  it("dhcpcd sending a DUID client identifier (RFC 4361) with a reserved MAC gets the reserved address, again after a restart", async () => {
+    setMac(DUID_CLIENT_MAC);
+    const leaseFile = `/var/lib/dhcpcd/${ifname}.lease`;
+    if (existsSync(leaseFile)) rmSync(leaseFile);
+    const script = hook("dhcpcd-duid");
+    // "duid" as in dhcpcd's shipped configuration: option 61 = ff + IAID + DUID.
+    const conf = lab.writeFile("dhcpcd-duid.conf", ["noarp", "ipv4only", "duid"].join("\n"));
+    const run = () =>
+      lab.net.exec(
+        client,
+        "timeout",
+        "20",
+        "dhcpcd",
+        "-f",
+        conf,
+        "-c",
+        script,
+        "-4",
+        "-1",
+        "-B",
+        "-t",
+        "15",
+        ifname,
+      );
+    const out = join(lab.dir, "dhcpcd-duid.out");
+    run();
+    const bound = lastBlock(readFileSync(out, "utf8"), ["BOUND"]);
+    expect(bound.get("new_ip_address")).toBe(DUID_CLIENT_ADDRESS);
+    // The reservation's name goes out as option 12.
+    expect(bound.get("new_host_name")).toBe("tanjay02");
+    const first = (await server.waitFor(
+      (e) => e.type === "dhcp.message" && e.mac === DUID_CLIENT_MAC && e.message === "DISCOVER",
+    )) as DhcpMessageEvent;
+    expect(first.clientId).toMatch(/^ff[0-9a-f]{8}000[1-4]/);
+    expect(first).toMatchObject({ reply: "OFFER", replyReason: "reservation", address: DUID_CLIENT_ADDRESS });
+
+    // Restarted, dhcpcd asks for the address it remembers (INIT-REBOOT).
+    lab.net.exec(client, "ip", "addr", "flush", "dev", ifname);
+    run();
+    const rebooted = lastBlock(readFileSync(out, "utf8"), ["BOUND", "REBOOT"]);
+    expect(rebooted.get("reason")).toBe("REBOOT");
+    expect(rebooted.get("new_ip_address")).toBe(DUID_CLIENT_ADDRESS);
+    const reboot = await server.waitFor(
+      (e) =>
+        e.type === "dhcp.message" &&
+        e.mac === DUID_CLIENT_MAC &&
+        e.message === "REQUEST" &&
+        e.replyReason?.startsWith("init-reboot") === true,
+    );
+    expect(reboot).toMatchObject({
+      reply: "ACK",
+      replyReason: "init-reboot: reservation",
+      clientId: first.clientId,
+      address: DUID_CLIENT_ADDRESS,
+    });
   });
 
   it("tshark finds no malformed packet, and option 66 went out as the exact string", async () => {

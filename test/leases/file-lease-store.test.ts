@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rmdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -374,17 +375,45 @@ describe("FileLeaseStore lock", () => {
     expect(JSON.parse(await readFile(lockFile(), "utf8"))).toMatchObject({ pid: process.pid });
   });
 
+  /** What this process writes into a lock it holds: its pid, the boot id and its start time. */
+  async function thisProcess() {
+    const bootId = (await readFile("/proc/sys/kernel/random/boot_id", "utf8")).trim();
+    const stat = await readFile(`/proc/${process.pid}/stat`, "utf8");
+    const startTime = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    return { pid: process.pid, bootId, startTime };
+  }
+
+  /** The lock names this process and the store writes to its journal. */
+  async function expectTakenOver(store: FileLeaseStore) {
+    expect(JSON.parse(await readFile(lockFile(), "utf8"))).toEqual(await thisProcess());
+    const before = existsSync(journal()) ? (await journalLines()).length : 0;
+    await store.put(makeLease(1));
+    expect(await journalLines()).toHaveLength(before + 1);
+  }
+
   it("takes over a lock whose pid now belongs to another process (other boot, other start time)", async () => {
-    await writeFile(lockFile(), JSON.stringify({ pid: process.pid, bootId: "another-boot" }));
+    const me = await thisProcess();
+    await writeFile(lockFile(), JSON.stringify({ ...me, bootId: "another-boot" }));
     const { store } = await openStore();
+    await expectTakenOver(store);
     await store.close();
-    await writeFile(lockFile(), JSON.stringify({ pid: process.pid, startTime: "1" }));
-    await openStore();
+    await writeFile(lockFile(), JSON.stringify({ ...me, startTime: "1" }));
+    const { store: again } = await openStore();
+    await expectTakenOver(again);
+    await again.close();
+    // The same pid, boot and start time is this very process: refused, the lock left as it was.
+    await writeFile(lockFile(), JSON.stringify(me));
+    await expect(new FileLeaseStore({ dir }).open()).rejects.toMatchObject({
+      code: "SITEBOOT_ERR_LEASES_LOCKED",
+    });
+    expect(JSON.parse(await readFile(lockFile(), "utf8"))).toEqual(me);
   });
 
   it("takes over an unreadable lock file", async () => {
     await writeFile(lockFile(), "\u0000garbage");
-    await openStore();
+    const { store, warnings } = await openStore();
+    expect(warnings).toEqual([]);
+    await expectTakenOver(store);
   });
 });
 

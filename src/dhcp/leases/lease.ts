@@ -10,7 +10,10 @@ export const LEASE_STATES: readonly LeaseState[] = ["active", "released", "expir
 export interface Lease {
   /** IPv4 as an unsigned 32-bit integer (see src/config/ipv4.ts). */
   readonly address: number;
-  /** "id:<hex option 61>" or "hw:<htype>:<hex chaddr>": the identity of the client. */
+  /**
+   * The identity of the client: "id:<hex option 61>" or "hw:<htype>:<hex chaddr>", or for a client
+   * that matched a reservation the reservation's key (see src/dhcp/client-identity.ts).
+   */
   readonly clientKey: string;
   /** Lowercase colon form, for people and the timeline. */
   readonly mac: string;

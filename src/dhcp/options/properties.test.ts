@@ -197,13 +197,62 @@ describe("fuzz: decoders never throw", () => {
         for (const [at, b] of edits) copy[at] = b;
         return copy;
       });
+    expect(parseVendorClass(polycom).binary).toEqual([
+      { enterprise: 13885, layout: "sub-options", codes: [1, 2], items: ["Polycom", "A"] },
+    ]);
     fc.assert(
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 300 }), mutated), (data) => {
         const info = parseVendorClass(data);
-        expect(typeof info.text).toBe("string");
-        for (const block of info.binary ?? []) expect(block.items.length).toBeGreaterThanOrEqual(0);
+        // Control characters never reach logs raw.
+        expect(info.text).not.toMatch(/[\x00-\x1f\x7f]/);
+        if (info.binary === undefined) return;
+        // A block has a length octet ≥ 1 and at least one field; the first starts the option.
+        expect(info.binary.length).toBeGreaterThan(0);
+        expect(info.binary[0]!.enterprise).toBe(
+          ((data[0]! << 24) | (data[1]! << 16) | (data[2]! << 8) | data[3]!) >>> 0,
+        );
+        for (const block of info.binary) {
+          expect(block.items.length).toBeGreaterThan(0);
+          if (block.layout === "sub-options") {
+            expect(block.codes).toHaveLength(block.items.length);
+            for (const code of block.codes!) expect(code >= 1 && code <= 254).toBe(true);
+          } else {
+            expect(block.codes).toBeUndefined();
+          }
+        }
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it("parseVendorClass reads back any RFC 3925 blocks of printable items", () => {
+    const item = fc.string({
+      minLength: 1,
+      maxLength: 20,
+      unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+    });
+    const block = fc.record({
+      enterprise: fc.nat({ max: 0xffff_ffff }),
+      items: fc.array(item, { minLength: 1, maxLength: 5 }),
+    });
+    fc.assert(
+      fc.property(fc.array(block, { minLength: 1, maxLength: 3 }), (blocks) => {
+        fc.pre(blocks.every((b) => b.items.reduce((n, t) => n + 1 + t.length, 0) <= 255));
+        const bytes: number[] = [];
+        for (const { enterprise, items } of blocks) {
+          const body = items.flatMap((text) => [text.length, ...Buffer.from(text, "latin1")]);
+          bytes.push(
+            enterprise >>> 24,
+            (enterprise >>> 16) & 0xff,
+            (enterprise >>> 8) & 0xff,
+            enterprise & 0xff,
+          );
+          bytes.push(body.length, ...body);
+        }
+        const info = parseVendorClass(Uint8Array.from(bytes));
+        expect(info.binary).toEqual(blocks.map((b) => ({ ...b, layout: "items" })));
+      }),
+      { numRuns: 1000 },
     );
   });
 });

@@ -1,0 +1,93 @@
+/**
+ * Everything known about a request before the core decides: who the client is, which subnet,
+ * reservation and vendor class apply, and the address it asks for. Read once per request.
+ */
+import type { DhcpClass, DhcpHost, DhcpSubnet } from "../config/site.js";
+import { type ClientIdentity, clientIdentity, hex, leaseKeyOf } from "./client-identity.js";
+import type { DhcpPacket } from "./packet.js";
+import type { DhcpSiteIndex } from "./site-index.js";
+
+/** Where a request came from. */
+export interface Arrival {
+  /** The interface the request came in on (the socket's device). */
+  readonly interface: string;
+}
+
+/** One fixed shape (absent fields undefined). */
+export interface RequestContext {
+  readonly packet: DhcpPacket;
+  readonly type: number;
+  readonly client: ClientIdentity;
+  /** What this client's leases and offers are stored under (its reservation's key when it has one). */
+  readonly key: string;
+  readonly arrival: Arrival;
+  readonly now: number;
+  readonly subnet: DhcpSubnet | undefined;
+  readonly host: DhcpHost | undefined;
+  readonly cls: DhcpClass | undefined;
+  readonly vendorClass: string | undefined;
+  /** Option 50, else ciaddr when set. */
+  readonly requestedAddress: number | undefined;
+}
+
+export function readRequest(
+  packet: DhcpPacket,
+  type: number,
+  arrival: Arrival,
+  now: number,
+  index: DhcpSiteIndex,
+): RequestContext {
+  const client = clientIdentity(packet);
+  const requestedAddress = requestedAddressOf(packet) ?? (packet.ciaddr !== 0 ? packet.ciaddr : undefined);
+  const host = index.hostFor(client, packet);
+  const vendorData = packet.options.get(60);
+  return {
+    packet,
+    type,
+    client,
+    key: leaseKeyOf(client, host),
+    arrival,
+    now,
+    subnet: index.subnetFor(packet, arrival.interface, requestedAddress),
+    host,
+    cls: vendorData ? index.classFor(vendorData) : undefined,
+    vendorClass: vendorData ? printable(vendorData) : undefined,
+    requestedAddress,
+  };
+}
+
+/** Option 50 (requested IP address) when it is four octets. */
+export function requestedAddressOf(packet: DhcpPacket): number | undefined {
+  const data = packet.options.get(50);
+  return data?.length === 4 ? readU32(data) : undefined;
+}
+
+/** Option 54 (server identifier): undefined when absent, null when not four octets. */
+export function serverIdOf(packet: DhcpPacket): number | null | undefined {
+  const data = packet.options.get(54);
+  if (data === undefined) return undefined;
+  return data.length === 4 ? readU32(data) : null;
+}
+
+function readU32(data: Uint8Array): number {
+  return ((data[0]! << 24) | (data[1]! << 16) | (data[2]! << 8) | data[3]!) >>> 0;
+}
+
+/** Text of an option for logs and leases: printable ASCII as is (trailing NULs dropped), else hex. */
+export function printable(data: Uint8Array): string {
+  let end = data.length;
+  while (end > 0 && data[end - 1] === 0) end--;
+  const body = data.subarray(0, end);
+  for (const b of body) {
+    if (b < 0x20 || b > 0x7e) return `0x${hex(data)}`;
+  }
+  return Buffer.from(body).toString("latin1");
+}
+
+/** Option 12 for the lease record, when it is readable text. */
+export function hostnameOf(packet: DhcpPacket): { hostname?: string } {
+  const data = packet.options.get(12);
+  if (!data || data.length === 0) return {};
+  const text = printable(data);
+  return text.startsWith("0x") || text.length === 0 ? {} : { hostname: text };
+}
