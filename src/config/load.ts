@@ -6,7 +6,9 @@ import { deriveZones } from "./derive-dns.js";
 import { byPosition, type Diagnostic, formatPath, type PathSegment } from "./diagnostics.js";
 import { normalizeName } from "./dns-names.js";
 import { parseDuration } from "./durations.js";
-import { LOOPBACK, parseCidr, parseIpv4 } from "./ipv4.js";
+import { checkHost } from "./host-check.js";
+import type { HostNetwork } from "./host-network.js";
+import { IPV4_EXPECTED, LOOPBACK, parseCidr, parseIpv4 } from "./ipv4.js";
 import type { SiteFile } from "./schema.js";
 import type { Cidr, NtpStratumMode, Site, Upstream } from "./site.js";
 import { checkStructure, withoutPaths } from "./structure.js";
@@ -19,6 +21,8 @@ export type LoadResult =
 export interface ParseOptions {
   /** SOA serial for generated SOA records (default: 1; loadSite uses the file's modification time). */
   readonly serial?: number;
+  /** This host's interfaces and addresses: when given, what the file names and the host lacks is a warning. */
+  readonly host?: HostNetwork;
 }
 
 /**
@@ -39,7 +43,7 @@ export function parseSite(text: string, file: string, options: ParseOptions = {}
     const again = checkStructure(source, withoutPaths(raw, structure.failed));
     const related = structure.failed.map((p) => formatPath(p));
     const meaning: Diagnostic[] = [];
-    if (again.data) derive(source, again.data, meaning, options.serial ?? 1);
+    if (again.data) derive(source, again.data, meaning, options);
     const independent = meaning.filter(
       (d) =>
         !related.some(
@@ -50,11 +54,11 @@ export function parseSite(text: string, file: string, options: ParseOptions = {}
     return finish([...syntax, ...structure.diagnostics, ...independent]);
   }
   const diagnostics: Diagnostic[] = [...syntax];
-  const site = derive(source, structure.data, diagnostics, options.serial ?? 1);
+  const site = derive(source, structure.data, diagnostics, options);
   return finish(diagnostics, site);
 }
 
-export async function loadSite(path: string): Promise<LoadResult> {
+export async function loadSite(path: string, options: { host?: HostNetwork } = {}): Promise<LoadResult> {
   const file = resolve(path);
   let text: string;
   let serial: number;
@@ -75,7 +79,7 @@ export async function loadSite(path: string): Promise<LoadResult> {
       },
     ]);
   }
-  return parseSite(text, path, { serial });
+  return parseSite(text, path, { ...options, serial });
 }
 
 function finish(diagnostics: Diagnostic[], site?: Site): LoadResult {
@@ -86,7 +90,8 @@ function finish(diagnostics: Diagnostic[], site?: Site): LoadResult {
   return { ok: true, site, warnings };
 }
 
-function derive(source: YamlSource, file: SiteFile, diagnostics: Diagnostic[], serial: number): Site {
+function derive(source: YamlSource, file: SiteFile, diagnostics: Diagnostic[], options: ParseOptions): Site {
+  const serial = options.serial ?? 1;
   const error = (path: PathSegment[], message: string) =>
     diagnostics.push(source.diagnostic("error", path, message));
   const seconds = (value: string | number, path: PathSegment[], fallback: number): number => {
@@ -109,9 +114,16 @@ function derive(source: YamlSource, file: SiteFile, diagnostics: Diagnostic[], s
 
   const bind = (file.listen.bind ?? [file.listen.address]).map((address, i) => {
     if (!isIpAddress(address))
-      error(["listen", "bind", i], `expected an IPv4 or IPv6 address, got "${address}"`);
+      error(["listen", "bind", i], `${IPV4_EXPECTED} or an IPv6 address, got "${address}"`);
     return address;
   });
+  // The control endpoint's URL is made from this address, so a host name other than localhost is refused.
+  if (file.control.address !== "localhost" && !isIpAddress(file.control.address))
+    error(
+      ["control", "address"],
+      `${IPV4_EXPECTED}, an IPv6 address or localhost, got "${file.control.address}"`,
+    );
+  if (options.host) diagnostics.push(...checkHost(source, file, options.host));
   if (bind.length === 0 && (file.dns.enabled || file.ntp.enabled)) {
     error(["listen", "bind"], "DNS and NTP need at least one address to bind to");
   }
@@ -214,8 +226,12 @@ function allowList(
   if (entries === undefined) return [...fallback];
   const out: Cidr[] = [];
   entries.forEach((text, i) => {
+    if (!text.includes("/") && parseIpv4(text) === undefined) {
+      error([...path, i], `${IPV4_EXPECTED} or a network a.b.c.d/prefix, got "${text}"`);
+      return;
+    }
     const cidr = parseCidr(text.includes("/") ? text : `${text}/32`);
-    if ("error" in cidr) error([...path, i], `${cidr.error} (or a single IPv4 address)`);
+    if ("error" in cidr) error([...path, i], cidr.error);
     else out.push(cidr);
   });
   return out;
@@ -238,6 +254,8 @@ export function parseUpstream(text: string): Upstream | { error: string } {
   } else {
     address = text;
   }
+  if (/^[\d.]+$/.test(address) && parseIpv4(address) === undefined)
+    return { error: `${IPV4_EXPECTED} in the upstream "address" or "address:port", got "${text}"` };
   if (!isIpAddress(address))
     return { error: `expected an upstream "address" or "address:port", got "${text}"` };
   const port = portText === undefined ? 53 : Number(portText);
