@@ -258,3 +258,31 @@ describe("a union of mappings", () => {
     ]);
   });
 });
+
+describe("settings another setting leaves without effect", () => {
+  const warnings = (text: string) => {
+    const r = parseSite(text, "t.yaml");
+    if (!r.ok) throw new Error(r.errors.map(formatDiagnostic).join("\n"));
+    return r.warnings.map(formatDiagnostic);
+  };
+  const ZONE = 'dns:\n  zones: { contoso.com: ["www A 198.51.100.9"] }\n';
+
+  it("warns of forwarding settings with no forwarder, at each value", () => {
+    expect(
+      warnings(`${BASE}${ZONE}  forwardAllow: [198.51.100.0/24]\n  forwardTimeout: 1s\n  cacheSize: 5\n`),
+    ).toEqual([
+      "t.yaml:5:17: dns.forwardAllow: warning: has no effect: dns.forward is empty, so nothing is forwarded",
+      "t.yaml:6:19: dns.forwardTimeout: warning: has no effect: dns.forward is empty, so nothing is forwarded",
+      "t.yaml:7:14: dns.cacheSize: warning: has no effect: dns.forward is empty, so nothing is forwarded",
+    ]);
+    expect(warnings(`${BASE}${ZONE}  forward: [127.0.0.1]\n  forwardTimeout: 1s\n`)).toEqual([]);
+  });
+
+  it("warns of localStratum unless the stratum is local", () => {
+    expect(warnings(`${BASE}${ZONE}ntp: { stratum: 3, localStratum: 5 }\n`)).toEqual([
+      "t.yaml:5:34: ntp.localStratum: warning: has no effect: it applies only with stratum: local (stratum is 3)",
+    ]);
+    expect(warnings(`${BASE}${ZONE}ntp: { stratum: local, localStratum: 5 }\n`)).toEqual([]);
+    expect(warnings(`${BASE}${ZONE}ntp: { enabled: false, localStratum: 5 }\n`)).toEqual([]);
+  });
+});

@@ -12,6 +12,7 @@ import { IPV4_EXPECTED, LOOPBACK, parseCidr, parseIpv4 } from "./ipv4.js";
 import type { SiteFile } from "./schema.js";
 import type { Cidr, NtpStratumMode, Site, Upstream } from "./site.js";
 import { checkStructure, withoutPaths } from "./structure.js";
+import { unusedSettings } from "./unused.js";
 import { YamlSource } from "./yaml-source.js";
 
 export type LoadResult =
@@ -123,6 +124,7 @@ function derive(source: YamlSource, file: SiteFile, diagnostics: Diagnostic[], o
       ["control", "address"],
       `${IPV4_EXPECTED}, an IPv6 address or localhost, got "${file.control.address}"`,
     );
+  diagnostics.push(...unusedSettings(source, file));
   if (options.host) diagnostics.push(...checkHost(source, file, options.host));
   if (bind.length === 0 && (file.dns.enabled || file.ntp.enabled)) {
     error(["listen", "bind"], "DNS and NTP need at least one address to bind to");
