@@ -55,6 +55,17 @@ describe("what the file names and this host lacks", () => {
     ]);
   });
 
+  it("tells an IPv6 address still tentative (its interface down) from an absent one", () => {
+    const host = { ...HOST, addresses: ["127.0.0.1", "198.51.100.2"], tentative: ["2001:db8::2"] };
+    const bind = SITE.replace(
+      "  address: 198.51.100.2\n",
+      "  address: 198.51.100.2\n  bind: ['2001:DB8::2']\n",
+    );
+    expect(hostWarnings(bind, host)).toEqual([
+      "t.yaml:4:10: listen.bind[0]: warning: 2001:DB8::2 is on this host but not usable yet (IPv6 duplicate address detection has not finished: is its interface down?); DNS and NTP cannot listen on it",
+    ]);
+  });
+
   it("checks the control endpoint's address while it is enabled", () => {
     const control = `${SITE}control: { address: 192.0.2.9 }\n`;
     expect(hostWarnings(control, HOST)).toEqual([

@@ -33,6 +33,7 @@ Local:
 
 const IF_INET6 = `20010db8000000000000000000000002 03 40 00 c0     lab0
 20010db8000000000000000000000003 03 40 00 88     lab0
+20010db8000000000000000000000004 03 40 00 44     lab0
 fe80000000000000b0c1f2fffe000001 02 40 20 80     eth0
 00000000000000000000000000000001 01 80 10 80       lo
 `;
@@ -46,9 +47,9 @@ describe("reading the host's interfaces and addresses", () => {
     expect(localIpv4Of(FIB_TRIE)).toEqual(["127.0.0.0/8", "127.0.0.1", "198.51.100.2"]);
   });
 
-  it("keeps usable IPv6 addresses, sets tentative ones apart and drops those that failed DAD", () => {
+  it("keeps usable IPv6 addresses (optimistic ones too), sets tentative ones apart, drops failed ones", () => {
     expect(ipv6Of(IF_INET6)).toEqual({
-      usable: ["fe80::b0c1:f2ff:fe00:1", "::1"],
+      usable: ["2001:db8::4", "fe80::b0c1:f2ff:fe00:1", "::1"],
       tentative: ["2001:db8::2"],
     });
   });

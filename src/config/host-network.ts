@@ -89,6 +89,7 @@ export function localIpv4Of(text: string): string[] {
   return [...out];
 }
 
+const IFA_F_OPTIMISTIC = 0x04;
 const IFA_F_DADFAILED = 0x08;
 const IFA_F_TENTATIVE = 0x40;
 
@@ -102,7 +103,8 @@ export function ipv6Of(text: string): { usable: string[]; tentative: string[] } 
     const address = normalIpv6(hex.replace(/(.{4})(?!$)/g, "$1:"));
     const flags = Number.parseInt(flagsHex ?? "0", 16);
     if (flags & IFA_F_DADFAILED) continue;
-    (flags & IFA_F_TENTATIVE ? tentative : usable).push(address);
+    // An optimistic address (RFC 4429) may be used while duplicate address detection runs.
+    (flags & IFA_F_TENTATIVE && !(flags & IFA_F_OPTIMISTIC) ? tentative : usable).push(address);
   }
   return { usable, tentative };
 }
