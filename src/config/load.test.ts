@@ -286,3 +286,23 @@ describe("settings another setting leaves without effect", () => {
     expect(warnings(`${BASE}${ZONE}ntp: { enabled: false, localStratum: 5 }\n`)).toEqual([]);
   });
 });
+
+describe("DNS durations", () => {
+  it("a default TTL is whole seconds a TTL can hold; timeouts are longer than zero", () => {
+    const zone = "zones: { contoso.com: [www A 198.51.100.9] }";
+    expect(
+      errors(
+        `${BASE}dns:\n  ttl: 500ms\n  negativeTtl: 99999999999\n  ${zone}\n  forward: [127.0.0.1]\n  forwardTimeout: 0\n  tcp: { idleTimeout: 0s }\n`,
+      ),
+    ).toEqual([
+      "t.yaml:4:8: dns.ttl: a TTL is a whole number of seconds up to 2147483647",
+      "t.yaml:5:16: dns.negativeTtl: a TTL is a whole number of seconds up to 2147483647",
+      "t.yaml:8:19: dns.forwardTimeout: expected a duration longer than zero",
+      "t.yaml:9:23: dns.tcp.idleTimeout: expected a duration longer than zero",
+    ]);
+    expect(
+      site(`${BASE}dns: { ttl: 0, negativeTtl: 2147483647, forwardTimeout: 500ms, ${zone} }\n`).dns.zones[0]
+        ?.soa.data,
+    ).toMatchObject({ minimum: 2147483647 });
+  });
+});

@@ -15,6 +15,9 @@ import { checkStructure, withoutPaths } from "./structure.js";
 import { unusedSettings } from "./unused.js";
 import { YamlSource } from "./yaml-source.js";
 
+/** The largest TTL (RFC 2181 §8: 2^31 - 1 seconds). */
+const MAX_TTL = 2147483647;
+
 export type LoadResult =
   | { readonly ok: true; readonly site: Site; readonly warnings: readonly Diagnostic[] }
   | { readonly ok: false; readonly errors: readonly Diagnostic[]; readonly warnings: readonly Diagnostic[] };
@@ -95,10 +98,19 @@ function derive(source: YamlSource, file: SiteFile, diagnostics: Diagnostic[], o
   const serial = options.serial ?? 1;
   const error = (path: PathSegment[], message: string) =>
     diagnostics.push(source.diagnostic("error", path, message));
-  const seconds = (value: string | number, path: PathSegment[], fallback: number): number => {
+  /** A duration; `ttl`: whole seconds a DNS TTL can hold (RFC 2181); else more than zero. */
+  const seconds = (value: string | number, path: PathSegment[], fallback: number, kind?: "ttl"): number => {
     const s = parseDuration(value);
     if (s === undefined) {
       error(path, "expected a duration such as 10s");
+      return fallback;
+    }
+    if (kind === "ttl" && (!Number.isInteger(s) || s > MAX_TTL)) {
+      error(path, `a TTL is a whole number of seconds up to ${MAX_TTL}`);
+      return fallback;
+    }
+    if (kind === undefined && s <= 0) {
+      error(path, "expected a duration longer than zero");
       return fallback;
     }
     return s;
@@ -147,8 +159,8 @@ function derive(source: YamlSource, file: SiteFile, diagnostics: Diagnostic[], o
     source,
     {
       zones: file.dns.zones,
-      defaultTtl: seconds(file.dns.ttl, ["dns", "ttl"], 3600),
-      negativeTtl: seconds(file.dns.negativeTtl, ["dns", "negativeTtl"], 300),
+      defaultTtl: seconds(file.dns.ttl, ["dns", "ttl"], 3600, "ttl"),
+      negativeTtl: seconds(file.dns.negativeTtl, ["dns", "negativeTtl"], 300, "ttl"),
       nameserver,
       self,
       subnets,
