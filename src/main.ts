@@ -9,7 +9,7 @@ const USAGE = `Usage: siteboot <command> [options]
 Commands:
   serve    [-c FILE] [--state-dir DIR]
                                      run DHCP, DNS and NTP from the site file (SIGHUP reloads)
-  check    [-c FILE] [-q]            validate the site file; print the derived zones and DHCP options
+  check    [-c FILE] [-q] [--strict] validate the site file; print the derived zones and DHCP options
   explain  --mac MAC [--vendor-class TEXT | --vendor-class-hex HEX] [--client-id HEX] [--subnet CIDR]
                                      what that client would get, and where each option came from
   leases   [-c FILE | --control URL] the running appliance's leases
@@ -19,6 +19,7 @@ Commands:
 Options:
   -c, --config FILE    site file (default /etc/siteboot/site.yaml)
   -q, --quiet          check: print only problems
+      --strict         check: fail when this host lacks a named interface or address
   -h, --help           this help
 `;
 
@@ -55,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
     switch (command) {
       case "check":
         positional(0);
-        return await runCheck(config, out, err, values.quiet);
+        return await runCheck(config, out, err, values.quiet, values.strict);
       case "serve":
         positional(0);
         return await runServe(config, values["state-dir"]);
@@ -105,6 +106,7 @@ function parse(args: string[]) {
     options: {
       config: { type: "string", short: "c" },
       quiet: { type: "boolean", short: "q" },
+      strict: { type: "boolean" },
       help: { type: "boolean", short: "h" },
       control: { type: "string" },
       "state-dir": { type: "string" },

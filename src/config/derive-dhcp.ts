@@ -9,7 +9,7 @@ import {
 } from "../dhcp/options/index.js";
 import type { Diagnostic, PathSegment } from "./diagnostics.js";
 import { parseDuration } from "./durations.js";
-import { broadcastOf, cidrContains, formatIpv4, parseCidr, parseIpv4 } from "./ipv4.js";
+import { broadcastOf, cidrContains, formatIpv4, IPV4_EXPECTED, parseCidr, parseIpv4 } from "./ipv4.js";
 import type { ClassFile, HostFile, SiteFile, SubnetFile } from "./schema.js";
 import type {
   AddressRange,
@@ -69,7 +69,7 @@ export function deriveDhcp(
     addDerived(ctx, globalOptions, 15, file.site.dhcpDomain, ["site", "dhcpDomain"], "global");
   }
 
-  const leaseTime = seconds(ctx, d.leaseTime, ["dhcp", "leaseTime"]) ?? 28800;
+  const leaseTime = leaseSeconds(ctx, d.leaseTime, ["dhcp", "leaseTime"]) ?? 28800;
   const subnets: DhcpSubnet[] = [];
   d.subnets.forEach((s, index) => {
     const subnet = deriveSubnet(ctx, file, s, index, leaseTime);
@@ -77,17 +77,17 @@ export function deriveDhcp(
   });
   checkSubnetOverlaps(ctx, subnets);
   checkPoolOverlaps(ctx, subnets);
-  for (const name of file.listen.interfaces) {
+  file.listen.interfaces.forEach((name, i) => {
     if (d.enabled && !subnets.some((s) => s.interface === name)) {
       diagnostics.push(
         source.diagnostic(
           "warning",
-          ["listen", "interfaces"],
+          ["listen", "interfaces", i],
           `no DHCP subnet is served on interface ${name}`,
         ),
       );
     }
-  }
+  });
 
   const classes: DhcpClass[] = [];
   const classNames = new Set<string>();
@@ -98,8 +98,9 @@ export function deriveDhcp(
     classes.push(deriveClass(ctx, c, path));
   });
 
-  const hosts = deriveHosts(ctx, d.hosts, subnets);
-  if (d.enabled && subnets.length === 0 && file.listen.interfaces.length > 0) {
+  // A subnet already refused would make every reservation in it look misplaced.
+  const hosts = deriveHosts(ctx, d.hosts, subnets.length === d.subnets.length ? subnets : undefined);
+  if (d.enabled && d.subnets.length === 0 && file.listen.interfaces.length > 0) {
     error(
       ["dhcp", "subnets"],
       "DHCP is enabled with interfaces to serve but no subnet; add one or set dhcp.enabled: false",
@@ -149,8 +150,8 @@ function deriveSubnet(
   }
 
   let serverId = listenAddress;
-  if (s.server !== undefined) {
-    const server = parseIpv4(s.server) ?? 0;
+  const server = s.server === undefined ? undefined : ipv4At(ctx, s.server, [...path, "server"]);
+  if (server !== undefined) {
     // Served directly, the server identifier is this box's address on that LAN; behind a relay it
     // is whatever address of this box the relay forwards to, usually outside the subnet.
     if (iface !== undefined && !inside(server)) {
@@ -160,19 +161,16 @@ function deriveSubnet(
       );
     }
     serverId = server;
-  } else if (iface !== undefined && !cidrContains(cidr, listenAddress)) {
+  } else if (s.server === undefined && iface !== undefined && !cidrContains(cidr, listenAddress)) {
     error(
       ["subnet"],
       `listen.address ${file.listen.address} is not inside ${cidr.text}: set server: to this box's address in that subnet`,
     );
   }
 
-  let router: number | undefined;
-  if (s.router !== undefined) {
-    router = parseIpv4(s.router);
-    if (router === undefined || !inside(router))
-      error(["router"], `the router ${s.router} is not a host address inside ${cidr.text}`);
-  }
+  const router = s.router === undefined ? undefined : ipv4At(ctx, s.router, [...path, "router"]);
+  if (router !== undefined && !inside(router))
+    error(["router"], `the router ${s.router} is not a host address inside ${cidr.text}`);
 
   const pools: AddressRange[] = [];
   s.pools.forEach((text, i) => {
@@ -199,8 +197,11 @@ function deriveSubnet(
     pools.push(range);
   });
 
+  // A lease time inherited from dhcp.leaseTime was checked there; the subnet's own is checked here.
   const leaseTimeSeconds =
-    s.leaseTime === undefined ? siteLease : (seconds(ctx, s.leaseTime, [...path, "leaseTime"]) ?? siteLease);
+    s.leaseTime === undefined
+      ? siteLease
+      : (leaseSeconds(ctx, s.leaseTime, [...path, "leaseTime"]) ?? siteLease);
   const renewSeconds =
     s.renewTime === undefined
       ? Math.floor(leaseTimeSeconds * 0.5)
@@ -209,14 +210,15 @@ function deriveSubnet(
     s.rebindTime === undefined
       ? Math.floor(leaseTimeSeconds * 0.875)
       : (seconds(ctx, s.rebindTime, [...path, "rebindTime"]) ?? 0);
-  if (!(renewSeconds < rebindSeconds && rebindSeconds < leaseTimeSeconds)) {
+  // The defaults are in order for any lease of 60 s or more, so only a time written here can break it.
+  const timer =
+    s.renewTime !== undefined ? "renewTime" : s.rebindTime !== undefined ? "rebindTime" : undefined;
+  if (timer !== undefined && !(renewSeconds < rebindSeconds && rebindSeconds < leaseTimeSeconds)) {
     error(
-      ["renewTime"],
+      [timer],
       `expected renewTime (${renewSeconds}s) < rebindTime (${rebindSeconds}s) < leaseTime (${leaseTimeSeconds}s)`,
     );
   }
-  if (leaseTimeSeconds < 60)
-    error(["leaseTime"], "a lease shorter than 60 seconds makes phones renew constantly");
 
   const options = new Map(deriveOptions(ctx, s.options ?? {}, [...path, "options"], "subnet"));
   if (!options.has(1)) addDerived(ctx, options, 1, formatIpv4(cidr.mask), [...path, "subnet"], "subnet");
@@ -240,10 +242,11 @@ function deriveSubnet(
 
 function parseRange(text: string): AddressRange | { error: string } {
   const parts = text.split("-").map((p) => p.trim());
-  const first = parts.length === 2 ? parseIpv4(parts[0] ?? "") : undefined;
-  const last = parts.length === 2 ? parseIpv4(parts[1] ?? "") : undefined;
+  if (parts.length !== 2) return { error: `expected an address range "first-last", got "${text}"` };
+  const [first, last] = parts.map(parseIpv4);
+  const bad = parts.find((p) => parseIpv4(p) === undefined);
   if (first === undefined || last === undefined)
-    return { error: `expected an address range "first-last", got "${text}"` };
+    return { error: `${IPV4_EXPECTED} on each side of "first-last", got "${bad}" in "${text}"` };
   if (first > last) return { error: `the range ${text} ends before it starts` };
   return { first, last };
 }
@@ -306,7 +309,12 @@ function deriveClass(ctx: Context, c: ClassFile, path: PathSegment[]): DhcpClass
   });
 }
 
-function deriveHosts(ctx: Context, hosts: readonly HostFile[], subnets: readonly DhcpSubnet[]): DhcpHost[] {
+/** `subnets` is undefined when some subnet was refused: then where a reservation belongs is unknown. */
+function deriveHosts(
+  ctx: Context,
+  hosts: readonly HostFile[],
+  subnets: readonly DhcpSubnet[] | undefined,
+): DhcpHost[] {
   const out: DhcpHost[] = [];
   const seen = {
     mac: new Map<string, number>(),
@@ -333,16 +341,16 @@ function deriveHosts(ctx: Context, hosts: readonly HostFile[], subnets: readonly
     let address: number | undefined;
     let subnetIndex: number | undefined;
     if (h.address !== undefined) {
-      address = parseIpv4(h.address);
+      address = ipv4At(ctx, h.address, [...path, "address"]);
       if (address !== undefined) {
         duplicate("address", address, "address", `address ${h.address}`);
-        const subnet = subnets.find((s) => cidrContains(s.cidr, address as number));
-        if (!subnet) {
+        const subnet = subnets?.find((s) => cidrContains(s.cidr, address as number));
+        if (!subnet && subnets) {
           error(
             ["address"],
             `${h.address} is not inside any DHCP subnet (${subnets.map((s) => s.cidr.text).join(", ") || "none"})`,
           );
-        } else {
+        } else if (subnet) {
           subnetIndex = subnet.index;
           if (address === subnet.cidr.network || address === broadcastOf(subnet.cidr)) {
             error(["address"], `${h.address} is the network or broadcast address of ${subnet.cidr.text}`);
@@ -441,7 +449,8 @@ function deriveOptions(
     if (!def) continue;
     const encoded = encodeOptionValue(def, value, { self: ctx.self });
     if (!encoded.ok) {
-      error(`option ${code} (${name}): ${encoded.error}`);
+      const at = badItem(def, value, encoded.error, value === raw ? here : [...here, "value"]);
+      ctx.diagnostics.push(ctx.source.diagnostic("error", at, `option ${code} (${name}): ${encoded.error}`));
       continue;
     }
     out.push([
@@ -458,6 +467,19 @@ function deriveOptions(
     ]);
   }
   return out;
+}
+
+/** The list item an option's error is about ("item N: …", or the one item of a list), else the value. */
+function badItem(
+  def: Pick<OptionDef, "array">,
+  value: unknown,
+  error: string,
+  path: PathSegment[],
+): PathSegment[] {
+  if (!Array.isArray(value)) return path;
+  const item = /^item (\d+): /.exec(error);
+  if (item) return [...path, Number(item[1]) - 1];
+  return def.array && value.length === 1 ? [...path, 0] : path;
 }
 
 function typed(raw: unknown): { type: string; value: unknown } | undefined {
@@ -500,6 +522,25 @@ function addDerived(
       source: ctx.source.at(path),
     }),
   );
+}
+
+/** An address the schema has already checked; reported rather than dropped should the two ever disagree. */
+function ipv4At(ctx: Context, text: string, path: PathSegment[]): number | undefined {
+  const address = parseIpv4(text);
+  if (address === undefined)
+    ctx.diagnostics.push(ctx.source.diagnostic("error", path, `${IPV4_EXPECTED}, got "${text}"`));
+  return address;
+}
+
+/** A lease time, refused where it is written when phones could not live with it. */
+function leaseSeconds(ctx: Context, value: string | number, path: PathSegment[]): number | undefined {
+  const s = seconds(ctx, value, path);
+  if (s !== undefined && s < 60) {
+    ctx.diagnostics.push(
+      ctx.source.diagnostic("error", path, "a lease shorter than 60 seconds makes phones renew constantly"),
+    );
+  }
+  return s;
 }
 
 function seconds(ctx: Context, value: string | number, path: PathSegment[]): number | undefined {

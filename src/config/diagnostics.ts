@@ -7,6 +7,11 @@ export interface Diagnostic {
   /** Dotted path with [index] for list items, e.g. `dhcp.subnets[0].pools[1]`; "" for the document. */
   readonly path: string;
   readonly message: string;
+  /**
+   * The file names something this host lacks (an interface, an address): valid in itself, but
+   * `serve` on this host would fail, so `check --strict` counts it as an error.
+   */
+  readonly absentOnHost?: true;
 }
 
 export function formatDiagnostic(d: Diagnostic): string {

@@ -1,6 +1,9 @@
 import { BoundedMemo } from "../bounded-memo.js";
 import type { Cidr } from "./site.js";
 
+/** What every IPv4 field of site.yaml says when its value is not an address. */
+export const IPV4_EXPECTED = "expected an IPv4 address a.b.c.d (four decimal parts, each 0 to 255)";
+
 /**
  * Strict IPv4 text ⇄ unsigned 32-bit integer. Only four-part dotted decimal is accepted: no
  * shortened forms such as `10.1`, no octal or hex parts, no leading zeros, no surrounding space.
@@ -55,7 +58,7 @@ export function parseCidr(text: string): Cidr | { error: string } {
   const address = parseIpv4(text.slice(0, slash));
   const prefixText = text.slice(slash + 1);
   if (address === undefined)
-    return { error: "expected an IPv4 network as a.b.c.d/prefix (four decimal parts)" };
+    return { error: "expected an IPv4 network a.b.c.d/prefix (four decimal parts, each 0 to 255)" };
   if (!/^(0|[1-9][0-9]?)$/.test(prefixText) || Number(prefixText) > 32) {
     return { error: "the prefix length must be a whole number from 0 to 32" };
   }

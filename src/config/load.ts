@@ -6,11 +6,17 @@ import { deriveZones } from "./derive-dns.js";
 import { byPosition, type Diagnostic, formatPath, type PathSegment } from "./diagnostics.js";
 import { normalizeName } from "./dns-names.js";
 import { parseDuration } from "./durations.js";
-import { LOOPBACK, parseCidr, parseIpv4 } from "./ipv4.js";
+import { checkHost } from "./host-check.js";
+import type { HostNetwork } from "./host-network.js";
+import { IPV4_EXPECTED, LOOPBACK, parseCidr, parseIpv4 } from "./ipv4.js";
 import type { SiteFile } from "./schema.js";
 import type { Cidr, NtpStratumMode, Site, Upstream } from "./site.js";
 import { checkStructure, withoutPaths } from "./structure.js";
+import { unusedSettings } from "./unused.js";
 import { YamlSource } from "./yaml-source.js";
+
+/** The largest TTL (RFC 2181 §8: 2^31 - 1 seconds). */
+const MAX_TTL = 2147483647;
 
 export type LoadResult =
   | { readonly ok: true; readonly site: Site; readonly warnings: readonly Diagnostic[] }
@@ -19,6 +25,8 @@ export type LoadResult =
 export interface ParseOptions {
   /** SOA serial for generated SOA records (default: 1; loadSite uses the file's modification time). */
   readonly serial?: number;
+  /** This host's interfaces and addresses: when given, what the file names and the host lacks is a warning. */
+  readonly host?: HostNetwork;
 }
 
 /**
@@ -39,7 +47,7 @@ export function parseSite(text: string, file: string, options: ParseOptions = {}
     const again = checkStructure(source, withoutPaths(raw, structure.failed));
     const related = structure.failed.map((p) => formatPath(p));
     const meaning: Diagnostic[] = [];
-    if (again.data) derive(source, again.data, meaning, options.serial ?? 1);
+    if (again.data) derive(source, again.data, meaning, options);
     const independent = meaning.filter(
       (d) =>
         !related.some(
@@ -50,11 +58,11 @@ export function parseSite(text: string, file: string, options: ParseOptions = {}
     return finish([...syntax, ...structure.diagnostics, ...independent]);
   }
   const diagnostics: Diagnostic[] = [...syntax];
-  const site = derive(source, structure.data, diagnostics, options.serial ?? 1);
+  const site = derive(source, structure.data, diagnostics, options);
   return finish(diagnostics, site);
 }
 
-export async function loadSite(path: string): Promise<LoadResult> {
+export async function loadSite(path: string, options: { host?: HostNetwork } = {}): Promise<LoadResult> {
   const file = resolve(path);
   let text: string;
   let serial: number;
@@ -75,7 +83,7 @@ export async function loadSite(path: string): Promise<LoadResult> {
       },
     ]);
   }
-  return parseSite(text, path, { serial });
+  return parseSite(text, path, { ...options, serial });
 }
 
 function finish(diagnostics: Diagnostic[], site?: Site): LoadResult {
@@ -86,13 +94,23 @@ function finish(diagnostics: Diagnostic[], site?: Site): LoadResult {
   return { ok: true, site, warnings };
 }
 
-function derive(source: YamlSource, file: SiteFile, diagnostics: Diagnostic[], serial: number): Site {
+function derive(source: YamlSource, file: SiteFile, diagnostics: Diagnostic[], options: ParseOptions): Site {
+  const serial = options.serial ?? 1;
   const error = (path: PathSegment[], message: string) =>
     diagnostics.push(source.diagnostic("error", path, message));
-  const seconds = (value: string | number, path: PathSegment[], fallback: number): number => {
+  /** A duration; `ttl`: whole seconds a DNS TTL can hold (RFC 2181); else more than zero. */
+  const seconds = (value: string | number, path: PathSegment[], fallback: number, kind?: "ttl"): number => {
     const s = parseDuration(value);
     if (s === undefined) {
       error(path, "expected a duration such as 10s");
+      return fallback;
+    }
+    if (kind === "ttl" && (!Number.isInteger(s) || s > MAX_TTL)) {
+      error(path, `a TTL is a whole number of seconds up to ${MAX_TTL}`);
+      return fallback;
+    }
+    if (kind === undefined && s <= 0) {
+      error(path, "expected a duration longer than zero");
       return fallback;
     }
     return s;
@@ -109,9 +127,17 @@ function derive(source: YamlSource, file: SiteFile, diagnostics: Diagnostic[], s
 
   const bind = (file.listen.bind ?? [file.listen.address]).map((address, i) => {
     if (!isIpAddress(address))
-      error(["listen", "bind", i], `expected an IPv4 or IPv6 address, got "${address}"`);
+      error(["listen", "bind", i], `${IPV4_EXPECTED} or an IPv6 address, got "${address}"`);
     return address;
   });
+  // The control endpoint's URL is made from this address, so a host name other than localhost is refused.
+  if (file.control.address !== "localhost" && !isIpAddress(file.control.address))
+    error(
+      ["control", "address"],
+      `${IPV4_EXPECTED}, an IPv6 address or localhost, got "${file.control.address}"`,
+    );
+  diagnostics.push(...unusedSettings(source, file));
+  if (options.host) diagnostics.push(...checkHost(source, file, options.host));
   if (bind.length === 0 && (file.dns.enabled || file.ntp.enabled)) {
     error(["listen", "bind"], "DNS and NTP need at least one address to bind to");
   }
@@ -133,8 +159,8 @@ function derive(source: YamlSource, file: SiteFile, diagnostics: Diagnostic[], s
     source,
     {
       zones: file.dns.zones,
-      defaultTtl: seconds(file.dns.ttl, ["dns", "ttl"], 3600),
-      negativeTtl: seconds(file.dns.negativeTtl, ["dns", "negativeTtl"], 300),
+      defaultTtl: seconds(file.dns.ttl, ["dns", "ttl"], 3600, "ttl"),
+      negativeTtl: seconds(file.dns.negativeTtl, ["dns", "negativeTtl"], 300, "ttl"),
       nameserver,
       self,
       subnets,
@@ -214,8 +240,12 @@ function allowList(
   if (entries === undefined) return [...fallback];
   const out: Cidr[] = [];
   entries.forEach((text, i) => {
+    if (!text.includes("/") && parseIpv4(text) === undefined) {
+      error([...path, i], `${IPV4_EXPECTED} or a network a.b.c.d/prefix, got "${text}"`);
+      return;
+    }
     const cidr = parseCidr(text.includes("/") ? text : `${text}/32`);
-    if ("error" in cidr) error([...path, i], `${cidr.error} (or a single IPv4 address)`);
+    if ("error" in cidr) error([...path, i], cidr.error);
     else out.push(cidr);
   });
   return out;
@@ -238,6 +268,8 @@ export function parseUpstream(text: string): Upstream | { error: string } {
   } else {
     address = text;
   }
+  if (/^[\d.]+$/.test(address) && parseIpv4(address) === undefined)
+    return { error: `${IPV4_EXPECTED} in the upstream "address" or "address:port", got "${text}"` };
   if (!isIpAddress(address))
     return { error: `expected an upstream "address" or "address:port", got "${text}"` };
   const port = portText === undefined ? 53 : Number(portText);

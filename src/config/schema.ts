@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { DURATION_PATTERN } from "./durations.js";
+import { IPV4_EXPECTED } from "./ipv4.js";
 
 /**
  * The structure of site.yaml. zod checks shapes and scalar forms (and gives the JSON Schema that
@@ -7,12 +8,15 @@ import { DURATION_PATTERN } from "./durations.js";
  * validate-*.ts with source positions.
  */
 
-const IPV4 = "^(0|[1-9][0-9]{0,2})(\\.(0|[1-9][0-9]{0,2})){3}$";
+/** One decimal part of an IPv4 address: 0 to 255, no leading zero. */
+const OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
+const IPV4 = `^${OCTET}(\\.${OCTET}){3}$`;
 const MAC = "^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$";
 
-const ipv4 = z
-  .string({ error: "expected an IPv4 address a.b.c.d (four decimal parts)" })
-  .regex(new RegExp(IPV4), { error: "expected an IPv4 address a.b.c.d (four decimal parts)" });
+const ipv4 = z.string({ error: IPV4_EXPECTED }).regex(new RegExp(IPV4), { error: IPV4_EXPECTED });
+const interfaceName = z
+  .string({ error: "expected a network interface name" })
+  .regex(/^[A-Za-z0-9_.:@-]{1,15}$/, { error: "expected a network interface name" });
 const port = z
   .number({ error: "expected a port number from 0 to 65535" })
   .int({ error: "expected a whole port number" })
@@ -35,7 +39,7 @@ export const listenSchema = z
       .optional()
       .describe("Addresses the DNS and NTP servers bind to (default: [address])"),
     interfaces: z
-      .array(z.string().regex(/^[A-Za-z0-9_.:@-]{1,15}$/, { error: "expected a network interface name" }))
+      .array(interfaceName)
       .default([])
       .describe("Interfaces DHCP is served on; no other interface is ever answered"),
     ports: z
@@ -71,8 +75,7 @@ export const subnetSchema = z.strictObject({
   subnet: z
     .string({ error: "expected an IPv4 network a.b.c.d/prefix" })
     .describe("The network, a.b.c.d/prefix"),
-  interface: z
-    .string()
+  interface: interfaceName
     .optional()
     .describe("Interface this subnet is served on directly (absent: relayed only)"),
   server: ipv4

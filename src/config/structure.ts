@@ -17,8 +17,8 @@ export function checkStructure(
   if (result.success) return { data: result.data, diagnostics: [] };
   const diagnostics: Diagnostic[] = [];
   const failed: PathSegment[][] = [];
-  for (const issue of result.error.issues) {
-    const path = issue.path.filter((p): p is PathSegment => typeof p !== "symbol");
+  const report = (issue: z.core.$ZodIssue, prefix: readonly PathSegment[]) => {
+    const path = [...prefix, ...issue.path.filter((p): p is PathSegment => typeof p !== "symbol")];
     if (issue.code === "unrecognized_keys") {
       const known = knownKeys(path);
       for (const key of issue.keys) {
@@ -29,12 +29,32 @@ export function checkStructure(
           }),
         );
       }
-      continue;
+      return;
+    }
+    const meant = issue.code === "invalid_union" ? meantAlternative(issue.errors) : undefined;
+    if (meant) {
+      for (const inner of meant) report(inner, path);
+      return;
     }
     failed.push(path);
     diagnostics.push(source.diagnostic("error", path, describeIssue(issue, source, path)));
-  }
+  };
+  for (const issue of result.error.issues) report(issue, []);
   return { diagnostics, failed };
+}
+
+/**
+ * The issues of the one alternative of a union of mappings that the value is written in (its keys
+ * are that alternative's, only some values are wrong), so each is reported at its own value; when
+ * no single alternative fits, the union's own message stands.
+ */
+function meantAlternative(
+  alternatives: readonly (readonly z.core.$ZodIssue[])[],
+): z.core.$ZodIssue[] | undefined {
+  const fitting = alternatives.filter((issues) =>
+    issues.every((i) => i.path.length > 0 && i.code !== "unrecognized_keys"),
+  );
+  return fitting.length === 1 ? [...(fitting[0] ?? [])] : undefined;
 }
 
 /**

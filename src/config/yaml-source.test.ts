@@ -76,6 +76,17 @@ describe("YamlSource", () => {
     expect(errors("a: !custom 1\n")).toEqual(["1:4: YAML: unknown scalar tag !<!custom>"]);
   });
 
+  it("says to quote a value that starts with the reserved @ or `, at that character", () => {
+    const quote = (c: string) =>
+      `YAML: a value cannot start with an unquoted "${c}" (YAML reserves it): quote the whole value, e.g. - "@ A 198.51.100.10"`;
+    expect(errors("z:\n  - www A 198.51.100.10\n  - @ A 198.51.100.10\n")).toEqual([`3:5: ${quote("@")}`]);
+    expect(errors("z: [www A 198.51.100.10, @ A 198.51.100.10]\n")).toEqual([`1:26: ${quote("@")}`]);
+    expect(errors("z: @\n")).toEqual([`1:4: ${quote("@")}`]);
+    expect(errors("z:\n  - `x`\n")).toEqual([`2:5: ${quote("`")}`]);
+    // An error elsewhere on a line that holds an @ keeps the parser's words.
+    expect(errors('z: "a @ b\n')[0]).not.toContain("reserves");
+  });
+
   it("hints how to write a record line that starts with a quoted @", () => {
     expect(errors('z:\n  - "@" A 198.51.100.10\n')[0]).toContain('quote the whole record line, e.g. - "@ A');
   });

@@ -126,18 +126,30 @@ export class YamlSource {
 
   #diagnosticAt(offset: number, message: string): Diagnostic {
     const pos = this.#position(offset);
-    // A record line that starts with a quoted "@" ends the YAML string early: say how to write it.
-    const hint = /^\s*-\s*["']@["']\s+\S/.test(this.#lineText(pos.line))
-      ? ' (quote the whole record line, e.g. - "@ A 198.51.100.10")'
-      : "";
     return {
       severity: "error",
       file: this.file,
       line: pos.line,
       col: pos.col,
       path: "",
-      message: `${message}${hint}`,
+      message: this.#explained(offset, pos.line, message),
     };
+  }
+
+  /** The parser's message, or what the writer most likely has to do when its words would mislead. */
+  #explained(offset: number, line: number, message: string): string {
+    // YAML reserves "@" and "`": a plain value cannot start with them, and the parser then speaks
+    // of indentation or commas. Zone records are where an unquoted "@" (the apex) turns up.
+    const reserved = this.#text[offset];
+    const lineStart = this.#lines()[line - 1] ?? 0;
+    const startsValue = /(^|[-:[{,?])[ \t]*$/.test(this.#text.slice(lineStart, offset));
+    if ((reserved === "@" || reserved === "`") && startsValue) {
+      return `YAML: a value cannot start with an unquoted "${reserved}" (YAML reserves it): quote the whole value, e.g. - "@ A 198.51.100.10"`;
+    }
+    // A record line that starts with a quoted "@" ends the YAML string early: say how to write it.
+    if (/^\s*-\s*["']@["']\s+\S/.test(this.#lineText(line)))
+      return `${message} (quote the whole record line, e.g. - "@ A 198.51.100.10")`;
+    return message;
   }
 
   #offsetAt(path: readonly PathSegment[], wantKey: boolean): number {

@@ -4,9 +4,13 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { runCheck } from "../../src/cli/check.js";
+import type { HostNetwork } from "../../src/config/host-network.js";
 
 const run = promisify(execFile);
 const FIXTURES = "test/fixtures";
+
+/** The lab box the fixtures are written for, so what they print does not depend on this machine. */
+const LAB_HOST: HostNetwork = { interfaces: ["lab0", "lo"], addresses: ["127.0.0.1", "198.51.100.2"] };
 
 /** Each broken fixture has a golden file with the exact diagnostics `check` must print. */
 async function check(file: string): Promise<{ code: number; out: string[]; err: string[] }> {
@@ -17,6 +21,8 @@ async function check(file: string): Promise<{ code: number; out: string[]; err: 
     (l) => out.push(l),
     (l) => err.push(l),
     true,
+    false,
+    LAB_HOST,
   );
   return { code, out, err };
 }
