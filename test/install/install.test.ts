@@ -152,6 +152,21 @@ describe("install.sh into a target tree", { timeout: 180_000 }, () => {
     ]);
   });
 
+  it("an upgrade on a host without the file's interface installs the code but leaves the service as it is", () => {
+    const config = join(box.root, "etc/siteboot/site.yaml");
+    const edited = readFileSync(config, "utf8");
+    writeFileSync(config, edited.replaceAll("lab0", "sbabsent9"));
+    systemctl.activate();
+    const callsBefore = systemctl.calls().length;
+
+    const run = runInstall(box, { ...env, SITEBOOT_HOST_CHECK: "1" });
+    expect(run.status).toBe(0);
+    expect(run.stderr).toContain("sbabsent9");
+    expect(run.stderr).toContain("not (re)started");
+    expect(systemctl.calls().slice(callsBefore)).toEqual(["daemon-reload", "enable --quiet siteboot.service"]);
+    writeFileSync(config, edited);
+  });
+
   it("an upgrade whose new code rejects the configuration changes nothing and does not restart", () => {
     const config = join(box.root, "etc/siteboot/site.yaml");
     writeFileSync(config, readFileSync(config, "utf8").replace(/^listen:/m, "listen: 42\nlisten_:"));
