@@ -163,7 +163,10 @@ describe("install.sh into a target tree", { timeout: 180_000 }, () => {
     expect(run.status).toBe(0);
     expect(run.stderr).toContain("sbabsent9");
     expect(run.stderr).toContain("not (re)started");
-    expect(systemctl.calls().slice(callsBefore)).toEqual(["daemon-reload", "enable --quiet siteboot.service"]);
+    expect(systemctl.calls().slice(callsBefore)).toEqual([
+      "daemon-reload",
+      "enable --quiet siteboot.service",
+    ]);
     writeFileSync(config, edited);
   });
 
