@@ -64,6 +64,16 @@ describe("capacity", () => {
     });
   });
 
+  it("is bounded by the server when a step above the best failed before the generator fell short", () => {
+    const steps = [
+      { offered: 90_000, result: load(90_000, 89_000) },
+      { offered: 100_000, result: load(100_000, 92_000) },
+      { offered: 110_000, result: load(90_000, 60_000) },
+    ];
+    expect(searchDone(steps)).toBe(true);
+    expect(capacity(steps)).toEqual({ rate: 89_000, bound: "server" });
+  });
+
   it("is 0 when no step passed", () => {
     expect(capacity([{ offered: 25_000, result: load(25_000, 0) }])).toEqual({ rate: 0, bound: "server" });
   });

@@ -37,7 +37,7 @@ export function classifyStep(offered: number, r: LoadResult): StepOutcome {
 export interface Capacity {
   /** Replies/s in the highest step answered with < 2 % loss; 0 if none was. */
   readonly rate: number;
-  /** server: a higher step failed; generator: the generator could offer no higher step. */
+  /** server: a higher step failed; generator: the generator could offer no higher step that did. */
   readonly bound: "server" | "generator";
 }
 
@@ -50,7 +50,8 @@ export function capacity(steps: readonly { offered: number; result: LoadResult }
   let failures = 0;
   for (const { offered, result } of steps) {
     const outcome = classifyStep(offered, result);
-    if (outcome === "generator-short") return { rate, bound: "generator" };
+    // A step above the best one failed already: that was the server's limit, whatever comes next.
+    if (outcome === "generator-short") return { rate, bound: failures > 0 ? "server" : "generator" };
     if (outcome === "pass") {
       rate = result.received / result.seconds;
       failures = 0;
