@@ -6,8 +6,10 @@
  * then steps the offered rate up to find the highest rate answered with < 2 % loss. Finally
  * `chronyd -Q` measures offset and delay against each server. Goals: ≥ 0.7× chronyd's rate,
  * |offset| ≤ 50 µs. A run whose reference failed, or whose generator could not find chronyd's limit,
- * is INVALID: it says why, prints no ratio and fails. Everything stays on 127.0.0.1 and every
- * process is killed by PID.
+ * is INVALID: it says why, prints no ratio and fails. Each run prints the datagrams dropped at the
+ * server's socket and each server's receive queue: siteboot asks for 4 MiB, chronyd has no setting
+ * for it and keeps the kernel default, so a server descheduled for a few milliseconds loses requests
+ * in chronyd's case first. Everything stays on 127.0.0.1 and every process is killed by PID.
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -54,8 +56,47 @@ export async function offer(
 }
 
 /**
- * Steps the offered rate up until the search in `capacity` stops; prints each step. Also returns
- * the most replies/s seen in any step (the server's throughput once it loses requests).
+ * The receive queue size and the count of datagrams dropped at it, for the UDP socket bound to
+ * 127.0.0.1:`port` (from `ss`), so that a lossy step shows where the requests were lost.
+ */
+function serverSocket(port: number): { rcvbuf: number; drops: number } {
+  const out = execFileSync("ss", ["-Huamn", `sport = :${port}`], { encoding: "utf8" });
+  return { rcvbuf: Number(/\brb(\d+)/.exec(out)?.[1]), drops: Number(/,d(\d+)\)/.exec(out)?.[1]) };
+}
+
+/**
+ * One load run against a server, printed with where requests were lost and what the CPU did:
+ * the server's and the generator's share of a core, and the hypervisor's (steal) and other
+ * processes' share of the machine.
+ */
+async function measuredOffer(
+  name: string,
+  server: ChildProcess,
+  port: number,
+  offered: number,
+  seconds: number,
+): Promise<LoadResult> {
+  const before = cpuTimes();
+  const serverBefore = processCpuMs(server.pid!);
+  const dropsBefore = serverSocket(port).drops;
+  const result = await offer(port, offered, seconds);
+  const serverMs = processCpuMs(server.pid!) - serverBefore;
+  const dropped = serverSocket(port).drops - dropsBefore;
+  const after = cpuTimes();
+  const odd = result.invalid + result.duplicate + result.kod + result.errors;
+  console.log(
+    `  ${name} offered ${offered}/s for ${seconds} s: sent ${result.sent}, answered ${result.received}` +
+      `${odd > 0 ? ` (invalid ${result.invalid}, duplicate ${result.duplicate}, KoD ${result.kod}, errors ${result.errors})` : ""}` +
+      `, dropped at the server's socket ${dropped}` +
+      `; CPU: server ${percent(serverMs / (seconds * 1000))}, generator ${percent(result.cpuMs / (seconds * 1000))} of a core;` +
+      ` machine: stolen ${percent(stolenShare(before, after))}, other processes ${percent(othersShare(before, serverMs + result.cpuMs, after))}`,
+  );
+  return result;
+}
+
+/**
+ * Steps the offered rate up until the search in `capacity` stops. Also returns the most
+ * replies/s seen in any step (the server's throughput once it loses requests).
  */
 async function rateSearch(
   name: string,
@@ -64,18 +105,7 @@ async function rateSearch(
 ): Promise<{ capacity: ServerRun["capacity"]; peak: number }> {
   const steps: { offered: number; result: LoadResult }[] = [];
   for (const offered of RATES) {
-    const before = cpuTimes();
-    const serverBefore = processCpuMs(server.pid!);
-    const result = await offer(port, offered, STEP_SECONDS);
-    const serverMs = processCpuMs(server.pid!) - serverBefore;
-    const after = cpuTimes();
-    steps.push({ offered, result });
-    console.log(
-      `  ${name} offered ${offered}/s: sent ${result.sent}, answered ${result.received}` +
-        `${result.invalid + result.duplicate + result.kod + result.errors > 0 ? ` (invalid ${result.invalid}, duplicate ${result.duplicate}, KoD ${result.kod}, errors ${result.errors})` : ""}` +
-        `; CPU: server ${percent(serverMs / (STEP_SECONDS * 1000))}, generator ${percent(result.cpuMs / (STEP_SECONDS * 1000))} of a core;` +
-        ` machine: stolen ${percent(stolenShare(before, after))}, other processes ${percent(othersShare(before, serverMs + result.cpuMs, after))}`,
-    );
+    steps.push({ offered, result: await measuredOffer(name, server, port, offered, STEP_SECONDS) });
     if (searchDone(steps)) break;
     await sleep(200);
   }
@@ -223,8 +253,8 @@ export async function run(): Promise<void> {
     await offer(sitebootPort, 10_000, 0.5);
     await offer(chronyPort, 10_000, 0.5);
 
-    const fixedS = await offer(sitebootPort, FIXED_RATE, FIXED_SECONDS);
-    const fixedC = await offer(chronyPort, FIXED_RATE, FIXED_SECONDS);
+    const fixedS = await measuredOffer("siteboot", siteboot, sitebootPort, FIXED_RATE, FIXED_SECONDS);
+    const fixedC = await measuredOffer("chronyd", chronyd, chronyPort, FIXED_RATE, FIXED_SECONDS);
     const searchS = await rateSearch("siteboot", siteboot, sitebootPort);
     const searchC = await rateSearch("chronyd", chronyd, chronyPort);
     const maxS = searchS.capacity;
@@ -260,6 +290,12 @@ export async function run(): Promise<void> {
         fmt(searchS.peak),
         fmt(searchC.peak),
         judged.valid ? fmt(searchS.peak / searchC.peak, 2) : "—",
+      ],
+      [
+        "server socket's receive queue (bytes)",
+        String(serverSocket(sitebootPort).rcvbuf),
+        String(serverSocket(chronyPort).rcvbuf),
+        "",
       ],
       ["chronyd -Q median offset, server − client (µs)", fmt(qS.offsetUs, 1), fmt(qC.offsetUs, 1), ""],
       ["chronyd -Q median delay (µs)", fmt(qS.delayUs, 1), fmt(qC.delayUs, 1), ""],
