@@ -31,6 +31,7 @@ import { serviceEnvironment } from "../helpers/service-node-flags.js";
 import {
   cpuTimes,
   durableDirectory,
+  InvalidRun,
   median,
   othersShare,
   stolenShare,
@@ -257,6 +258,13 @@ export async function run(): Promise<void> {
   );
   console.log(`${leaseNote(leaseDisk)}; kea-dhcp4 memfile: no fsync; same options in every reply`);
   for (const path of PATHS) report(path, results);
+  // A reference that completed nothing was not working (no sockets, a bad configuration): any
+  // ratio against it would be meaningless.
+  const dead = results.filter((r) => r.server === "kea" && !(r.result.rate > 0));
+  if (dead.length > 0)
+    throw new InvalidRun(
+      `Kea completed no exchange in ${dead.length} run(s) (${dead.map((r) => `${r.path} at ${r.rate}/s`).join(", ")}): the ratios are void`,
+    );
 }
 
 /** Where the leases were kept; "durable" only for a file system that is not in memory. */
@@ -293,7 +301,7 @@ function report(path: Path, all: readonly Measured[]): void {
       for (const r of list) if (r.anomalies) anomalies.push(`${server} at ${rate}/s: ${r.anomalies}`);
     const exchanges = { siteboot: median(ours.map((r) => r.rate)), kea: median(kea.map((r) => r.rate)) };
     medians.push(exchanges);
-    const ratio = exchanges.siteboot / exchanges.kea;
+    const ratio = exchanges.kea > 0 ? `${(exchanges.siteboot / exchanges.kea).toFixed(2)}×` : "—";
     // Work per completed exchange; replies the generator dropped count as work, so this never flatters.
     const cpuPerExchange = (list: Result[]) =>
       median(list.map((r) => (r.serverCpuMs * 1000) / Math.max(1, r.rate * SECONDS))).toFixed(0);
@@ -305,11 +313,11 @@ function report(path: Path, all: readonly Measured[]): void {
     const noise = `${worst((r) => r.steal)} / ${worst((r) => r.others)}`;
     const list = (values: Result[]) => values.map((r) => r.rate.toFixed(0)).join(", ");
     console.log(
-      `| ${rate} | ${list(ours)} | ${list(kea)} | ${exchanges.siteboot.toFixed(0)} | ${exchanges.kea.toFixed(0)} | ${ratio.toFixed(2)}× | ${cpuPerExchange(ours)} / ${cpuPerExchange(kea)} | ${generatorUse(ours)} / ${generatorUse(kea)} | ${noise} |`,
+      `| ${rate} | ${list(ours)} | ${list(kea)} | ${exchanges.siteboot.toFixed(0)} | ${exchanges.kea.toFixed(0)} | ${ratio} | ${cpuPerExchange(ours)} / ${cpuPerExchange(kea)} | ${generatorUse(ours)} / ${generatorUse(kea)} | ${noise} |`,
     );
   }
   const peak = (server: Server) => Math.max(...medians.map((m) => m[server]));
-  const lowest = Math.min(...medians.map((m) => m.siteboot / m.kea));
+  const lowest = Math.min(...medians.filter((m) => m.kea > 0).map((m) => m.siteboot / m.kea));
   console.log(
     `peak of the medians: siteboot ${peak("siteboot").toFixed(0)}/s, Kea ${peak("kea").toFixed(0)}/s, ratio ${(peak("siteboot") / peak("kea")).toFixed(2)}×; lowest ratio of medians at any rate ${lowest.toFixed(2)}×`,
   );
