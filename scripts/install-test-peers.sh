@@ -8,16 +8,18 @@ set -euo pipefail
 # shellcheck source=scripts/lib/quietly.sh
 . "$(dirname "$0")/lib/quietly.sh"
 
-# The command the tests run, and the Debian package that provides it.
+# The command the tests run (or, for what brings no command, a file it installs), and the Debian
+# package that provides it.
 peers=(
   dig:bind9-dnsutils kdig:knot-dnsutils dhclient:isc-dhcp-client udhcpc:udhcpc dhcpcd:dhcpcd-base
   sntp:sntp chronyd:chrony tshark:tshark ip:iproute2 dnsperf:dnsperf ps:procps dnsmasq:dnsmasq-base
   nsd:nsd kea-dhcp4:kea-dhcp4-server perfdhcp:kea-admin systemd-analyze:systemd python3:python3
-  curl:curl
+  curl:curl gcc:gcc /usr/include/stdio.h:libc6-dev
 )
 missing=()
 for peer in "${peers[@]}"; do
-  command -v "${peer%%:*}" >/dev/null || missing+=("${peer#*:}")
+  have=${peer%%:*}
+  if [[ $have == /* ]]; then [ -e "$have" ]; else command -v "$have" >/dev/null; fi || missing+=("${peer#*:}")
 done
 
 if [ "${1:-}" = --check ]; then

@@ -6,6 +6,7 @@
 import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { InvalidRun } from "./bench-kit.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
@@ -22,7 +23,8 @@ for (const file of files) {
     await mod.run();
   } catch (error) {
     failed++;
-    console.error(`${file}: ${error instanceof Error ? error.stack : String(error)}`);
+    if (error instanceof InvalidRun) console.error(`${file}: INVALID: ${error.message}`);
+    else console.error(`${file}: ${error instanceof Error ? error.stack : String(error)}`);
   }
 }
 process.exit(failed === 0 ? 0 : 1);
