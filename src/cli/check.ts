@@ -11,6 +11,7 @@ export async function runCheck(
   out: (line: string) => void,
   err: (line: string) => void,
   quiet = false,
+  strict = false,
 ): Promise<number> {
   const result = await loadSite(file);
   const print = (list: readonly Diagnostic[]) => {
