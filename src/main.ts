@@ -1,123 +1,175 @@
-import { parseArgs } from "node:util";
+import { readFileSync } from "node:fs";
+import {
+  type CommandSpec,
+  commandUsage,
+  type FlagSpec,
+  type FlagValues,
+  overallUsage,
+  parseCommand,
+  UsageError,
+} from "./cli/args.js";
 import { runCheck } from "./cli/check.js";
 import { controlUrl, runLeases, runTimeline } from "./cli/control-client.js";
 import { runExplain } from "./cli/explain.js";
 import { runServe } from "./cli/serve.js";
 
-const USAGE = `Usage: siteboot <command> [options]
-
-Commands:
-  serve    [-c FILE] [--state-dir DIR]
-                                     run DHCP, DNS and NTP from the site file (SIGHUP reloads)
-  check    [-c FILE] [-q] [--strict] validate the site file; print the derived zones and DHCP options
-  explain  --mac MAC [--vendor-class TEXT | --vendor-class-hex HEX] [--client-id HEX] [--subnet CIDR]
-                                     what that client would get, and where each option came from
-  leases   [-c FILE | --control URL] the running appliance's leases
-  timeline MAC [-c FILE | --control URL]
-                                     what a phone did, in order: DHCP, DNS queries, NTP
-
-Options:
-  -c, --config FILE    site file (default /etc/siteboot/site.yaml)
-  -q, --quiet          check: print only problems
-      --strict         check: fail when this host lacks a named interface or address
-  -h, --help           this help
-`;
-
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
 
+const CONFIG: FlagSpec = {
+  name: "config",
+  short: "c",
+  value: "FILE",
+  help: "site file (default /etc/siteboot/site.yaml)",
+};
+const CONTROL: FlagSpec = {
+  name: "control",
+  value: "URL",
+  help: "the running appliance's control endpoint (default: control.address and listen.ports.control in the site file)",
+};
+
+interface Command extends CommandSpec {
+  run(values: FlagValues, positionals: readonly string[]): Promise<number>;
+}
+
+const text = (values: FlagValues, name: string) => {
+  const value = values[name];
+  return typeof value === "string" ? value : undefined;
+};
+const config = (values: FlagValues) => text(values, "config") ?? "/etc/siteboot/site.yaml";
+
+const COMMANDS: readonly Command[] = [
+  {
+    name: "serve",
+    positionals: [],
+    summary:
+      "run DHCP, DNS, NTP and the control endpoint from the site file (SIGHUP or a change of the file reloads it)",
+    flags: [
+      CONFIG,
+      {
+        name: "state-dir",
+        value: "DIR",
+        help: "where the lease journal lives (default: the site's stateDir)",
+      },
+    ],
+    run: (values) => runServe(config(values), text(values, "state-dir")),
+  },
+  {
+    name: "check",
+    positionals: [],
+    summary: "validate the site file; print the derived zones and DHCP options",
+    flags: [
+      CONFIG,
+      { name: "quiet", short: "q", help: "print only problems" },
+      { name: "strict", help: "fail when this host lacks an interface or address the file names" },
+    ],
+    run: (values) => runCheck(config(values), out, err, values.quiet === true, values.strict === true),
+  },
+  {
+    name: "explain",
+    positionals: [],
+    summary: "offline: what that client would get, and where each option came from",
+    flags: [
+      { name: "mac", value: "MAC", required: true, help: "the client's hardware address" },
+      { name: "vendor-class", value: "TEXT", help: "its option 60 as text" },
+      {
+        name: "vendor-class-hex",
+        value: "HEX",
+        help: "its option 60 as hex (binary forms such as Polycom's)",
+      },
+      { name: "client-id", value: "HEX", help: "its option 61 as hex" },
+      {
+        name: "subnet",
+        value: "CIDR",
+        help: "the subnet it asks from (default: the one its reservation or interface gives)",
+      },
+      CONFIG,
+    ],
+    run: (values) => {
+      const optional = (name: string, key: string) => {
+        const value = text(values, name);
+        return value === undefined ? {} : { [key]: value };
+      };
+      return runExplain(
+        config(values),
+        {
+          mac: text(values, "mac") as string,
+          ...optional("vendor-class", "vendorClass"),
+          ...optional("vendor-class-hex", "vendorClassHex"),
+          ...optional("client-id", "clientId"),
+          ...optional("subnet", "subnet"),
+        },
+        out,
+        err,
+      );
+    },
+  },
+  {
+    name: "leases",
+    positionals: [],
+    summary: "the running appliance's leases",
+    flags: [CONFIG, CONTROL],
+    run: async (values) => runLeases(await controlUrl(config(values), text(values, "control")), out),
+  },
+  {
+    name: "timeline",
+    positionals: ["MAC"],
+    summary:
+      "what a phone did, in order: DHCP messages (vendor class, options asked for and given), DNS queries, NTP",
+    flags: [CONFIG, CONTROL],
+    run: async (values, [client]) =>
+      runTimeline(await controlUrl(config(values), text(values, "control")), client as string, out, err),
+  },
+];
+
+/** src/main.ts and the bundle dist/siteboot.js both sit one directory below package.json. */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === "-h" || command === "--help" || command === "help") {
-    process.stdout.write(USAGE);
-    return command === undefined ? 2 : 0;
-  }
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(rest);
-  } catch (error) {
-    err(`siteboot: ${(error as Error).message}\n\n${USAGE}`);
+  const [name, ...rest] = argv;
+  if (name === undefined) {
+    process.stderr.write(overallUsage(COMMANDS));
     return 2;
   }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(USAGE);
+  if (name === "--version" || name === "-V") {
+    out(`siteboot ${version()}`);
     return 0;
   }
-  const config = values.config ?? "/etc/siteboot/site.yaml";
-  const positional = (count: number) => {
-    if (positionals.length !== count)
-      throw new UsageError(
-        `"${command}" takes ${count === 0 ? "no" : count} argument${count === 1 ? "" : "s"}`,
-      );
-    return positionals;
-  };
+  if (name === "-h" || name === "--help" || name === "help") {
+    const topic = COMMANDS.find((c) => c.name === rest[0]);
+    process.stdout.write(topic ? commandUsage(topic) : overallUsage(COMMANDS));
+    return 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    err(`siteboot: unknown command "${name}"\n`);
+    process.stderr.write(overallUsage(COMMANDS));
+    return 2;
+  }
+  let parsed: ReturnType<typeof parseCommand>;
   try {
-    switch (command) {
-      case "check":
-        positional(0);
-        return await runCheck(config, out, err, values.quiet, values.strict);
-      case "serve":
-        positional(0);
-        return await runServe(config, values["state-dir"]);
-      case "explain":
-        positional(0);
-        if (!values.mac) throw new UsageError("explain needs --mac");
-        return await runExplain(
-          config,
-          {
-            mac: values.mac,
-            ...(values["vendor-class"] === undefined ? {} : { vendorClass: values["vendor-class"] }),
-            ...(values["vendor-class-hex"] === undefined
-              ? {}
-              : { vendorClassHex: values["vendor-class-hex"] }),
-            ...(values["client-id"] === undefined ? {} : { clientId: values["client-id"] }),
-            ...(values.subnet === undefined ? {} : { subnet: values.subnet }),
-          },
-          out,
-          err,
-        );
-      case "leases":
-        positional(0);
-        return await runLeases(await controlUrl(config, values.control), out);
-      case "timeline": {
-        const [client] = positional(1);
-        return await runTimeline(await controlUrl(config, values.control), client as string, out, err);
-      }
-      default:
-        err(`siteboot: unknown command "${command}"\n\n${USAGE}`);
-        return 2;
-    }
+    parsed = parseCommand(command, rest, COMMANDS);
   } catch (error) {
-    if (error instanceof UsageError) {
-      err(`siteboot: ${error.message}\n\n${USAGE}`);
-      return 2;
-    }
+    if (!(error instanceof UsageError)) throw error;
+    err(`siteboot: ${error.message}\n`);
+    process.stderr.write(commandUsage(command));
+    return 2;
+  }
+  if (parsed.values.help) {
+    process.stdout.write(commandUsage(command));
+    return 0;
+  }
+  try {
+    return await command.run(parsed.values, parsed.positionals);
+  } catch (error) {
     err(`siteboot: ${(error as Error).message}`);
     return 1;
   }
-}
-
-class UsageError extends Error {}
-
-function parse(args: string[]) {
-  return parseArgs({
-    args,
-    options: {
-      config: { type: "string", short: "c" },
-      quiet: { type: "boolean", short: "q" },
-      strict: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-      control: { type: "string" },
-      "state-dir": { type: "string" },
-      mac: { type: "string" },
-      "vendor-class": { type: "string" },
-      "vendor-class-hex": { type: "string" },
-      "client-id": { type: "string" },
-      subnet: { type: "string" },
-    },
-    allowPositionals: true,
-  });
 }
 
 main(process.argv.slice(2)).then(

@@ -67,9 +67,11 @@ export async function runLeases(base: string, out: (line: string) => void): Prom
 }
 
 interface EntryRow {
-  at: number;
+  /** ISO 8601 (older appliances sent milliseconds since the epoch). */
+  at: string | number;
   kind: string;
   summary: string;
+  detail?: Record<string, unknown>;
 }
 
 export async function runTimeline(
@@ -90,8 +92,32 @@ export async function runTimeline(
   out(
     table([
       ["TIME", "WHAT", "EVENT"],
-      ...entries.map((e) => [new Date(e.at).toISOString(), e.kind.toUpperCase(), e.summary]),
+      ...entries.map((e) => [new Date(e.at).toISOString(), e.kind.toUpperCase(), describeEntry(e)]),
     ]),
   );
   return 0;
+}
+
+/** Message type, server identifier and lease times: in every reply, so not worth a glance. */
+const IN_EVERY_REPLY = new Set([53, 54, 51, 58, 59]);
+
+/**
+ * An entry's summary, and for a DHCP message what a phone's options problem turns on: its vendor
+ * class, the options it asked for (55, in its order) and those the reply carried besides the ones
+ * in every reply, e.g.
+ * `DISCOVER → OFFER 198.51.100.100  vendor "Polycom-CX700"  asked 1,3,6,15,119,42,66,160  gave 1,3,6,15,42,66,119`.
+ */
+export function describeEntry(entry: Pick<EntryRow, "kind" | "summary" | "detail">): string {
+  const detail = entry.detail ?? {};
+  const parts = [entry.summary];
+  if (entry.kind === "dhcp") {
+    if (typeof detail.vendorClass === "string") parts.push(`vendor ${JSON.stringify(detail.vendorClass)}`);
+    if (Array.isArray(detail.requested)) parts.push(`asked ${detail.requested.join(",")}`);
+    if (Array.isArray(detail.replyOptions)) {
+      const given = detail.replyOptions.filter((code) => !IN_EVERY_REPLY.has(code));
+      if (given.length > 0) parts.push(`gave ${given.join(",")}`);
+    }
+    if (typeof detail.relay === "string") parts.push(`relay ${detail.relay}`);
+  }
+  return parts.join("  ");
 }

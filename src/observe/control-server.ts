@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Site } from "../config/site.js";
 import type { Service } from "../service.js";
 import type { Metrics } from "./metrics.js";
-import type { Timeline } from "./timeline.js";
+import type { ClientSummary, Timeline, TimelineEntry } from "./timeline.js";
 
 /** What the control endpoint shows; the appliance provides it. */
 export interface ControlSource {
@@ -84,11 +84,11 @@ export class ControlServer implements Service {
     }
     if (path === "/status") return send(res, 200, this.#source.status());
     if (path === "/leases") return send(res, 200, this.#source.leases());
-    if (path === "/clients") return send(res, 200, this.#source.timeline.clients());
+    if (path === "/clients") return send(res, 200, this.#source.timeline.clients().map(clientJson));
     const timeline = /^\/clients\/([^/]+)\/timeline$/.exec(path);
     if (timeline) {
       const entries = this.#source.timeline.entries(decodeURIComponent(timeline[1] ?? ""));
-      return entries ? send(res, 200, entries) : send(res, 404, { error: "no such client" });
+      return entries ? send(res, 200, entries.map(entryJson)) : send(res, 404, { error: "no such client" });
     }
     if (path === "/metrics") {
       const text = await this.#source.metrics.text();
@@ -101,6 +101,22 @@ export class ControlServer implements Service {
       paths: ["/healthz", "/status", "/leases", "/clients", "/clients/:mac/timeline", "/metrics"],
     });
   }
+}
+
+/** Times go out as ISO 8601, as in /leases and /status. */
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function clientJson(client: ClientSummary) {
+  return { ...client, firstSeen: iso(client.firstSeen), lastSeen: iso(client.lastSeen) };
+}
+
+function entryJson(entry: TimelineEntry) {
+  const expiresAt = entry.detail.expiresAt;
+  return {
+    ...entry,
+    at: iso(entry.at),
+    detail: typeof expiresAt === "number" ? { ...entry.detail, expiresAt: iso(expiresAt) } : entry.detail,
+  };
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

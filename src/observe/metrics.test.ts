@@ -60,3 +60,41 @@ describe("Metrics", () => {
     expect(sample(text, "siteboot_dhcp_messages_total", 'type="DISCOVER",reply="OFFER"')).toBe(5);
   });
 });
+
+describe("Metrics from the first scrape", () => {
+  it("shows errors and reloads at 0 before there is one, by every service and result", async () => {
+    const metrics = new Metrics(() => []);
+    let text = await metrics.text();
+    for (const service of ["dhcp", "dns", "ntp", "control", "appliance"])
+      expect(sample(text, "siteboot_errors_total", `service="${service}"`)).toBe(0);
+    expect(sample(text, "siteboot_reloads_total", 'result="ok"')).toBe(0);
+    expect(sample(text, "siteboot_reloads_total", 'result="failed"')).toBe(0);
+    metrics.record({ type: "service.error", at: 0, service: "dns", message: "boom" });
+    metrics.record({ type: "service.state", at: 0, service: "appliance", state: "reload-failed" });
+    text = await metrics.text();
+    expect(sample(text, "siteboot_errors_total", 'service="dns"')).toBe(1);
+    expect(sample(text, "siteboot_errors_total", 'service="ntp"')).toBe(0);
+    expect(sample(text, "siteboot_reloads_total", 'result="failed"')).toBe(1);
+    expect(sample(text, "siteboot_reloads_total", 'result="ok"')).toBe(0);
+  });
+
+  it("shows measured event-loop delays, never the empty monitor's NaN or 9223372036.85 s", async () => {
+    const metrics = new Metrics(() => []);
+    // The first scrape starts the monitor; the second comes before its next sample.
+    for (const text of [await metrics.text(), await metrics.text()]) {
+      expect(text).not.toMatch(/NaN|9223372036/);
+      const delay = (what: string) => {
+        const line = text
+          .split("\n")
+          .find((l) => l.startsWith(`siteboot_nodejs_eventloop_lag_${what}_seconds `));
+        return Number(line?.split(" ")[1]);
+      };
+      const [min, mean, max, p99] = [delay("min"), delay("mean"), delay("max"), delay("p99")];
+      expect(min).toBeGreaterThan(0);
+      expect(min).toBeLessThanOrEqual(mean);
+      expect(mean).toBeLessThanOrEqual(max);
+      expect(p99).toBeLessThanOrEqual(max * 1.01);
+      expect(max).toBeLessThan(60);
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import type { Counter, Registry } from "prom-client";
-import type { SitebootEvent } from "./events.js";
+import { EventLoopDelay } from "./event-loop-delay.js";
+import type { ServiceErrorEvent, SitebootEvent } from "./events.js";
 
 /**
  * Prometheus metrics fed by the event stream. The hot path only bumps plain counters in a Map;
@@ -18,7 +19,18 @@ interface CounterSpec {
   readonly name: string;
   readonly help: string;
   readonly labels: readonly string[];
+  /** Label values shown at 0 from the start, so a rate or an alert on them has a series before the first one. */
+  readonly zero?: readonly (readonly string[])[];
 }
+
+/** Every service that reports errors (a Record, so a new one cannot be left out). */
+const SERVICES = Object.keys({
+  dhcp: true,
+  dns: true,
+  ntp: true,
+  control: true,
+  appliance: true,
+} satisfies Record<ServiceErrorEvent["service"], true>);
 
 const COUNTERS = {
   dnsQueries: {
@@ -42,11 +54,23 @@ const COUNTERS = {
     help: "DNS responses limited per client, by action",
     labels: ["action"],
   },
-  errors: { name: "siteboot_errors_total", help: "Errors inside a service", labels: ["service"] },
-  reloads: { name: "siteboot_reloads_total", help: "Configuration reloads, by result", labels: ["result"] },
+  errors: {
+    name: "siteboot_errors_total",
+    help: "Errors inside a service",
+    labels: ["service"],
+    zero: SERVICES.map((service) => [service]),
+  },
+  reloads: {
+    name: "siteboot_reloads_total",
+    help: "Configuration reloads, by result",
+    labels: ["result"],
+    zero: [["ok"], ["failed"]],
+  },
 } as const satisfies Record<string, CounterSpec>;
 
 type CounterName = keyof typeof COUNTERS;
+
+const PREFIX = "siteboot_";
 
 /**
  * Counts per combination of label values, as a tree of Maps keyed by each value in turn. The
@@ -98,6 +122,7 @@ export class Metrics {
   readonly #pending = new Map<CounterName, LabelCounts>();
   readonly #poolUsage: () => readonly PoolUsage[];
   #registry: Registry | undefined;
+  #eventLoopDelay: EventLoopDelay | undefined;
   #contentType = "text/plain; version=0.0.4; charset=utf-8";
 
   constructor(poolUsage: () => readonly PoolUsage[]) {
@@ -142,6 +167,7 @@ export class Metrics {
   async text(): Promise<string> {
     this.#registry ??= this.#createRegistry();
     const registry = this.#registry;
+    await this.#eventLoopDelay?.sampled();
     this.#contentType = registry.contentType;
     return registry.metrics();
   }
@@ -156,17 +182,18 @@ export class Metrics {
     const registry = new prom.Registry();
     for (const [key, spec] of Object.entries(COUNTERS) as [CounterName, CounterSpec][]) {
       const pending = this.#pending.get(key) as LabelCounts;
+      const labelsOf = (values: readonly string[]) =>
+        Object.fromEntries(spec.labels.map((n, i) => [n, values[i] ?? ""]));
       const counter: Counter<string> = new prom.Counter({
         name: spec.name,
         help: spec.help,
         labelNames: [...spec.labels],
         registers: [registry],
         collect: () => {
-          for (const [values, count] of pending.take()) {
-            counter.inc(Object.fromEntries(spec.labels.map((n, i) => [n, values[i] ?? ""])), count);
-          }
+          for (const [values, count] of pending.take()) counter.inc(labelsOf(values), count);
         },
       });
+      for (const values of spec.zero ?? []) counter.inc(labelsOf(values), 0);
     }
     const poolUsage = this.#poolUsage;
     new prom.Gauge({
@@ -185,7 +212,8 @@ export class Metrics {
         }
       },
     });
-    prom.collectDefaultMetrics({ register: registry, prefix: "siteboot_" });
+    prom.collectDefaultMetrics({ register: registry, prefix: PREFIX });
+    this.#eventLoopDelay = new EventLoopDelay(registry, PREFIX, prom);
     return registry;
   }
 }

@@ -111,4 +111,31 @@ describe("Timeline", () => {
     expect(t.clients().map((c) => c.address)).toEqual(["203.0.113.3", "203.0.113.1"]);
     expect(t.entries("203.0.113.2")).toBeUndefined();
   });
+
+  it("shows a query's answer when the event carries it, and its count when not", () => {
+    const t = new Timeline();
+    const srv = (answer?: string): SitebootEvent => ({
+      type: "dns.query",
+      at: 1,
+      client: "198.51.100.7",
+      transport: "udp",
+      name: "_sipinternaltls._tcp.fabrikam.com",
+      qtype: "SRV",
+      rcode: "NOERROR",
+      source: "authority",
+      answers: 1,
+      truncated: false,
+      ...(answer === undefined ? {} : { answer }),
+    });
+    t.record(srv("0 0 5061 pool01.contoso.com."));
+    t.record(srv());
+    t.record(srv("0 0 5061 pool02.contoso.com."));
+    const entries = t.entries("198.51.100.7")!;
+    expect(entries.map((e) => e.summary)).toEqual([
+      "SRV _sipinternaltls._tcp.fabrikam.com → NOERROR 0 0 5061 pool01.contoso.com.",
+      "SRV _sipinternaltls._tcp.fabrikam.com → NOERROR (1)",
+      "SRV _sipinternaltls._tcp.fabrikam.com → NOERROR 0 0 5061 pool02.contoso.com.",
+    ]);
+    expect(entries[0]?.detail).toMatchObject({ answer: "0 0 5061 pool01.contoso.com.", answers: 1 });
+  });
 });

@@ -3,13 +3,16 @@ import type { SitebootEvent } from "./events.js";
 /**
  * The per-phone timeline: for every client (by MAC, linked to its IP through the leases) a bounded
  * ring of what it did, in order — DHCP messages with vendor class, requested and received options;
- * every DNS query with its rcode; NTP requests. The view an engineer otherwise builds by hand from
+ * every DNS query with its rcode and answer; NTP requests. The view an engineer otherwise builds by hand from
  * a packet trace when a phone will not sign in.
  */
 export interface TimelineEntry {
   readonly at: number;
   readonly kind: "dhcp" | "dns" | "ntp" | "lease";
-  /** One line a person reads, e.g. `DISCOVER → OFFER 198.51.100.100` or `SRV _ntp._udp.fabrikam.com → NOERROR (1)`. */
+  /**
+   * One line a person reads, e.g. `DISCOVER → OFFER 198.51.100.100`, `A sip.fabrikam.com → NOERROR
+   * 198.51.100.20` or, when the answer's data was not recorded, `… → NOERROR (1)` (its count).
+   */
   readonly summary: string;
   readonly detail: Readonly<Record<string, unknown>>;
 }
@@ -292,6 +295,7 @@ function sameEntry(a: SitebootEvent, b: SitebootEvent): boolean {
         a.qtype === b.qtype &&
         a.rcode === b.rcode &&
         a.answers === b.answers &&
+        a.answer === b.answer &&
         a.source === b.source &&
         a.transport === b.transport &&
         a.truncated === b.truncated
@@ -347,8 +351,14 @@ function makeShape(event: SitebootEvent): EntryShape {
       return {
         kind: "dns",
         source: event,
-        summary: `${event.qtype} ${event.name} → ${event.rcode}${event.answers ? ` (${event.answers})` : ""}`,
-        detail: { source: event.source, transport: event.transport, truncated: event.truncated },
+        summary: `${event.qtype} ${event.name} → ${event.rcode}${event.answer ? ` ${event.answer}` : event.answers ? ` (${event.answers})` : ""}`,
+        detail: {
+          source: event.source,
+          transport: event.transport,
+          truncated: event.truncated,
+          answers: event.answers,
+          answer: event.answer,
+        },
       };
     case "ntp.request":
       return {

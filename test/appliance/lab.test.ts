@@ -149,7 +149,11 @@ describe("the appliance in a namespace lab", () => {
         .join("  "),
     );
     const order = [
-      (e: string) => e.startsWith("DHCP  DISCOVER → OFFER 198.51.100."),
+      // With the phone's vendor class, the options it asked for (dhclient.conf's request line) and those given.
+      (e: string) =>
+        /^DHCP {2}DISCOVER → OFFER 198\.51\.100\.\d+ {2}vendor "Polycom-SoundPointIP-SPIP_650" {2}asked 1,3,6,15,119,42,66 {2}gave 1,3,6,15,119,42,66,150,160$/.test(
+          e,
+        ),
       (e: string) => e.startsWith("DHCP  REQUEST → ACK 198.51.100."),
       (e: string) => e === "DNS  SRV _sipinternaltls._tcp.fabrikam.com → NOERROR (1)",
       (e: string) => e === "DNS  A pool01.contoso.com → NOERROR (1)",

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -47,8 +47,17 @@ async function until(check: () => boolean, what: string, ms = 15_000): Promise<v
 
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
+/** Processes started through a shell (not our children): stopped by PID. */
+const pids: number[] = [];
 afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  for (const pid of pids.splice(0)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
@@ -144,5 +153,57 @@ describe("siteboot serve as a process", () => {
     expect(fatal[0]?.msg).toMatch(
       /siteboot cannot start: .*site\.yaml is not valid \(1 error\):\n.*site\.yaml:\d+:\d+: dns\.zones\.contoso\.com\[0\]: A data/,
     );
+  });
+
+  it("on a terminal (a pseudo-terminal from script) logs one line per entry, not JSON", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "siteboot-serve-"));
+    dirs.push(dir);
+    const dns = await freePort();
+    const file = join(dir, "site.yaml");
+    writeFileSync(
+      file,
+      `${loopbackSiteText().replace("ports: { dns: 0, ntp: 0, control: 0 }", `ports: { dns: ${dns}, ntp: 0, control: 0 }`)}log: { events: info }\n`,
+    );
+    const pidFile = join(dir, "pid");
+    // script gives the program a terminal; the shell leaves its PID behind so the test stops it alone.
+    const command = `echo $$ > ${pidFile}; exec ${process.execPath} ${SITEBOOT} serve -c ${file} --state-dir ${join(dir, "state")}`;
+    const terminal = spawn("script", ["-qec", `sh -c '${command}'`, "/dev/null"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    children.push(terminal);
+    let output = "";
+    terminal.stdout?.on("data", (c: Buffer) => (output += String(c)));
+    terminal.stderr?.on("data", (c: Buffer) => (output += String(c)));
+    await until(() => existsSync(pidFile) && readFileSync(pidFile, "utf8").endsWith("\n"), "the PID file");
+    pids.push(Number(readFileSync(pidFile, "utf8")));
+    await until(() => output.includes("siteboot serving"), `the serving line (output: ${output})`);
+    const answer = await run("dig", [
+      "@127.0.0.1",
+      "-p",
+      String(dns),
+      "+tries=1",
+      "+time=2",
+      "+short",
+      "sip.fabrikam.com",
+    ]);
+    expect(answer.stdout.trim()).toBe("198.51.100.20");
+    await until(() => output.includes("dns.query"), `the query's line (output: ${output})`);
+    process.kill(pids[0] as number, "SIGTERM");
+    expect(await new Promise<number | null>((r) => terminal.once("exit", (c) => r(c)))).toBe(0);
+    pids.splice(0); // exited: its PID may be another process's soon
+
+    const lines = output
+      .replace(/\u001b\[[0-9;]*m/g, "")
+      .split(/\r?\n/)
+      .filter(Boolean);
+    for (const line of lines)
+      expect(line).toMatch(/^\d\d:\d\d:\d\d\.\d{3} (TRACE|DEBUG|INFO |WARN |ERROR|FATAL) \S/);
+    expect(lines.filter((l) => l.includes("dns.query"))).toEqual([
+      expect.stringMatching(
+        /INFO {2}dns\.query +dns A sip\.fabrikam\.com from 127\.0\.0\.1 → NOERROR source=authority micros=[\d.]+$/,
+      ),
+    ]);
+    expect(lines.some((l) => / INFO {2}siteboot serving contoso-lab: .* codeCache=used$/.test(l))).toBe(true);
+    expect(lines.at(-1)).toMatch(/INFO {2}stopped$/);
   });
 });
