@@ -1,7 +1,8 @@
 /**
  * The DNS decision core, without sockets: query bytes + client → reply bytes (or null for
  * silence, or a promise when the answer comes from an upstream). The fixed chain is
- * gate → rate limit → authority → cache → forwarder. A thrown error becomes SERVFAIL plus a
+ * gate → authority → cache → forwarder, and every UDP response passes the rate limit (keyed by
+ * what the response is) before it goes out. A thrown error becomes SERVFAIL plus a
  * `service.error` event; nothing escapes to the transport.
  */
 import type { DnsSite, Upstream } from "../config/site.js";
@@ -10,7 +11,7 @@ import { type Authority, type CompiledAnswer, compileAuthority } from "./authori
 import { forwardAllowed } from "./client-address.js";
 import { Forwarder } from "./forwarder.js";
 import { ParsedQuery, parseQuery, QueryStatus } from "./query-parser.js";
-import { RateDecision, RateLimiter } from "./rate-limiter.js";
+import { RateDecision, RateLimiter, ResponseClass } from "./rate-limiter.js";
 import { compiledReply, headerOnlyReply, questionReply, relayedReply } from "./reply.js";
 import { ResponseCache, serveCached } from "./response-cache.js";
 import {
@@ -155,26 +156,11 @@ function answer(engine: DnsEngine, query: Uint8Array, client: ClientInfo): Answe
   if (status === QueryStatus.DROP) return null;
   const udp = client.transport === "udp";
 
-  if (udp && engine.limiter.enabled) {
-    const decision = engine.limiter.check(client.address, engine.deps.now());
-    if (decision !== RateDecision.ANSWER) {
-      const slip = decision === RateDecision.SLIP;
-      if (!engine.quiet) {
-        engine.deps.events.emit({
-          type: "dns.rate-limited",
-          at: engine.deps.now(),
-          client: client.address,
-          action: slip ? "slip" : "drop",
-        });
-      }
-      if (!slip) return null;
-      return status === QueryStatus.OK || status === QueryStatus.BADVERS
-        ? questionReply(query, q.questionEnd, q.edns, RCODE.NOERROR, { aa: false, tc: true, ra: false })
-        : headerOnlyReply(query, status === QueryStatus.NOTIMP ? RCODE.NOTIMP : RCODE.FORMERR, true);
-    }
-  }
-
   if (status !== QueryStatus.OK) {
+    if (udp && engine.limiter.enabled) {
+      const held = rateLimit(engine, query, q.questionEnd, q.edns, status, client, ResponseClass.ERROR, "");
+      if (held !== undefined) return held;
+    }
     let reply: Buffer;
     let rcode: number;
     if (status === QueryStatus.BADVERS) {
@@ -209,8 +195,24 @@ function answer(engine: DnsEngine, query: Uint8Array, client: ClientInfo): Answe
   }
 
   const auth = engine.authority;
-  const found: CompiledAnswer | undefined = auth.answer(q) ?? zoneNxFor(auth, q);
+  let zoneKey: string | undefined;
+  let found: CompiledAnswer | undefined = auth.answer(q);
+  if (found === undefined) {
+    zoneKey = closestZoneKey(auth, q);
+    if (zoneKey !== undefined) found = auth.zoneNx.get(zoneKey);
+  }
   if (found !== undefined) {
+    if (udp && engine.limiter.enabled) {
+      const cls = responseClass(found.rcode, found.ancount);
+      const name =
+        cls === ResponseClass.ANSWER
+          ? q.keyString(true)
+          : cls === ResponseClass.ERROR
+            ? ""
+            : (zoneKey ?? closestZoneKey(auth, q) ?? "");
+      const held = rateLimit(engine, query, q.questionEnd, q.edns, status, client, cls, name);
+      if (held !== undefined) return held;
+    }
     const reply = compiledReply(query, q, found, budget, forwarding);
     if (!engine.quiet) {
       const truncated = (reply[2]! & 0x02) !== 0;
@@ -236,19 +238,57 @@ function queryName(q: ParsedQuery): string {
   return wireToName(q.key, 0, q.nameLength);
 }
 
-/** NXDOMAIN template of the closest zone enclosing the qname, found by walking its label suffixes. */
-function zoneNxFor(auth: Authority, q: ParsedQuery): CompiledAnswer | undefined {
+/** Lowercase wire origin of the closest zone enclosing the qname, found by walking its label suffixes. */
+function closestZoneKey(auth: Authority, q: ParsedQuery): string | undefined {
   if (auth.zoneCount === 0) return undefined;
   const key = q.key;
   let at = 0;
   while (at < q.nameLength) {
-    const hit = auth.zoneNx.get(key.toString("latin1", at, q.nameLength));
-    if (hit) return hit;
+    const origin = key.toString("latin1", at, q.nameLength);
+    if (auth.zoneNx.has(origin)) return origin;
     const len = key[at]!;
     if (len === 0) break;
     at += len + 1;
   }
   return undefined;
+}
+
+/** The RRL class of a response (NSD's classification; we have no referrals or wildcards). */
+export function responseClass(rcode: number, ancount: number): ResponseClass {
+  if (rcode === RCODE.NXDOMAIN) return ResponseClass.NXDOMAIN;
+  if (rcode !== RCODE.NOERROR) return ResponseClass.ERROR;
+  return ancount > 0 ? ResponseClass.ANSWER : ResponseClass.NODATA;
+}
+
+/**
+ * Rate limit for one UDP response about to go out: undefined when it may go, null when it is
+ * dropped, or the slipped reply (TC=1, the question only) a real client retries over TCP.
+ */
+function rateLimit(
+  engine: DnsEngine,
+  query: Uint8Array,
+  questionEnd: number,
+  edns: boolean,
+  status: QueryStatus,
+  client: ClientInfo,
+  cls: ResponseClass,
+  name: string,
+): Buffer | null | undefined {
+  const decision = engine.limiter.check(client.address, cls, name, engine.deps.now());
+  if (decision === RateDecision.ANSWER) return undefined;
+  const slip = decision === RateDecision.SLIP;
+  if (!engine.quiet) {
+    engine.deps.events.emit({
+      type: "dns.rate-limited",
+      at: engine.deps.now(),
+      client: client.address,
+      action: slip ? "slip" : "drop",
+    });
+  }
+  if (!slip) return null;
+  return status === QueryStatus.OK || status === QueryStatus.BADVERS
+    ? questionReply(query, questionEnd, edns, RCODE.NOERROR, { aa: false, tc: true, ra: false })
+    : headerOnlyReply(query, status === QueryStatus.NOTIMP ? RCODE.NOTIMP : RCODE.FORMERR, true);
 }
 
 function refused(
@@ -257,7 +297,20 @@ function refused(
   q: ParsedQuery,
   client: ClientInfo,
   ra: boolean,
-): Buffer {
+): Buffer | null {
+  if (client.transport === "udp" && engine.limiter.enabled) {
+    const held = rateLimit(
+      engine,
+      query,
+      q.questionEnd,
+      q.edns,
+      QueryStatus.OK,
+      client,
+      ResponseClass.ERROR,
+      "",
+    );
+    if (held !== undefined) return held;
+  }
   const reply = questionReply(query, q.questionEnd, q.edns, RCODE.REFUSED, { aa: false, tc: false, ra });
   if (!engine.quiet)
     emitQuery(engine, client, queryName(q), typeName(q.qtype), RCODE.REFUSED, "refused", 0, false);
@@ -285,8 +338,25 @@ function forward(
   const edns = q.edns;
   const name = engine.quiet ? "" : queryName(q);
   const qtype = engine.quiet ? "" : typeName(q.qtype);
+  // Forwarded answers are limited by what they turn out to be; the upstream's zone is not known,
+  // so negative ones are told apart by the qname.
+  const limiting = client.transport === "udp" && engine.limiter.enabled;
+  const questionKey = limiting ? q.keyString(true) : "";
   const cached = engine.cache.get(key, now);
   if (cached) {
+    if (limiting) {
+      const held = limitRelayed(
+        engine,
+        query,
+        questionEnd,
+        edns,
+        client,
+        cached.rcode,
+        cached.ancount,
+        questionKey,
+      );
+      if (held !== undefined) return held;
+    }
     const reply = relayedReply(serveCached(cached, query, now), query, questionEnd, edns, budget);
     if (!engine.quiet) {
       const truncated = (reply[2]! & 0x02) !== 0;
@@ -318,6 +388,11 @@ function forward(
         return questionReply(head, questionEnd, edns, RCODE.SERVFAIL, { aa: false, tc: false, ra: true });
       }
       engine.cache.store(key, result.bytes, result.message, engine.deps.now());
+      if (limiting) {
+        const { rcode, answers } = result.message;
+        const held = limitRelayed(engine, head, questionEnd, edns, who, rcode, answers.length, questionKey);
+        if (held !== undefined) return held;
+      }
       const response = Buffer.from(result.bytes);
       // The client's ID and its exact question bytes go back.
       head.copy(response, 0, 0, 2);
@@ -331,4 +406,20 @@ function forward(
       return reply;
     })
     .catch((error: unknown) => failed(engine, head, who, error));
+}
+
+function limitRelayed(
+  engine: DnsEngine,
+  query: Uint8Array,
+  questionEnd: number,
+  edns: boolean,
+  client: ClientInfo,
+  rcode: number,
+  ancount: number,
+  questionKey: string,
+): Buffer | null | undefined {
+  const cls = responseClass(rcode, ancount);
+  const name =
+    cls === ResponseClass.ANSWER ? questionKey : cls === ResponseClass.ERROR ? "" : questionKey.slice(0, -2);
+  return rateLimit(engine, query, questionEnd, edns, QueryStatus.OK, client, cls, name);
 }
