@@ -136,6 +136,57 @@ describe("networkKey", () => {
   });
 });
 
+describe("networkKey properties", () => {
+  const sameTopBits = (a: readonly number[], b: readonly number[], bits: number): boolean => {
+    for (let bit = 0; bit < bits; bit++) {
+      const mask = 0x80 >> (bit & 7);
+      if ((a[bit >> 3]! & mask) !== (b[bit >> 3]! & mask)) return false;
+    }
+    return true;
+  };
+  /** `a` with one bit flipped (or none): half the pairs share their first bits, half do not. */
+  const flipped = (a: readonly number[], bit: number): number[] =>
+    a.map((x, i) => (i === bit >> 3 ? x ^ (0x80 >> (bit & 7)) : x));
+  const v6Text = (bytes: readonly number[]) =>
+    Array.from({ length: 8 }, (_, i) => ((bytes[2 * i]! << 8) | bytes[2 * i + 1]!).toString(16)).join(":");
+
+  it("puts two IPv4 addresses in one network exactly when their first N bits agree", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }),
+        fc.integer({ min: 0, max: 32 }),
+        fc.integer({ min: 0, max: 32 }),
+        fc.boolean(),
+        (a, flip, bits, mapped) => {
+          const b = flipped(a, flip);
+          const text = (x: number[]) => `${mapped ? "::ffff:" : ""}${x.join(".")}`;
+          expect(networkKey(text(a), bits) === networkKey(b.join("."), bits)).toBe(sameTopBits(a, b, bits));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("puts two IPv6 addresses in one network exactly when their first N bits agree", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 16, maxLength: 16 }),
+        fc.integer({ min: 8, max: 128 }),
+        fc.integer({ min: 0, max: 128 }),
+        (random, flip, bits) => {
+          // Stay out of ::ffff:0:0/96, which is IPv4 and keyed as such.
+          const a = [0x20, ...random.slice(1)];
+          const b = flipped(a, flip);
+          expect(networkKey(v6Text(a), 24, bits) === networkKey(v6Text(b), 24, bits)).toBe(
+            sameTopBits(a, b, bits),
+          );
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
+
 describe("RateLimiter properties", () => {
   const request = fc.record({
     gapMs: fc.integer({ min: 0, max: 400 }),
