@@ -11,9 +11,10 @@ import { type Authority, type CompiledAnswer, compileAuthority } from "./authori
 import { forwardAllowed } from "./client-address.js";
 import { Forwarder } from "./forwarder.js";
 import { ParsedQuery, parseQuery, QueryStatus } from "./query-parser.js";
-import { RateDecision, RateLimiter, ResponseClass } from "./rate-limiter.js";
+import { RateLimiter, ResponseClass } from "./rate-limiter.js";
 import { compiledReply, headerOnlyReply, questionReply, relayedReply } from "./reply.js";
 import { ResponseCache, serveCached } from "./response-cache.js";
+import { type LimitedQuery, limitRelayed, limitResponse, responseClass } from "./response-limit.js";
 import {
   CLASS_IN,
   CLASSIC_UDP_PAYLOAD,
@@ -158,7 +159,7 @@ function answer(engine: DnsEngine, query: Uint8Array, client: ClientInfo): Answe
 
   if (status !== QueryStatus.OK) {
     if (udp && engine.limiter.enabled) {
-      const held = rateLimit(engine, query, q.questionEnd, q.edns, status, client, ResponseClass.ERROR, "");
+      const held = limitResponse(engine, client.address, limited(query, q, status), ResponseClass.ERROR, "");
       if (held !== undefined) return held;
     }
     let reply: Buffer;
@@ -210,7 +211,7 @@ function answer(engine: DnsEngine, query: Uint8Array, client: ClientInfo): Answe
           : cls === ResponseClass.ERROR
             ? ""
             : (zoneKey ?? closestZoneKey(auth, q) ?? "");
-      const held = rateLimit(engine, query, q.questionEnd, q.edns, status, client, cls, name);
+      const held = limitResponse(engine, client.address, limited(query, q, status), cls, name);
       if (held !== undefined) return held;
     }
     const reply = compiledReply(query, q, found, budget, forwarding);
@@ -234,6 +235,11 @@ function answer(engine: DnsEngine, query: Uint8Array, client: ClientInfo): Answe
   return forward(engine, query, q, client, budget);
 }
 
+/** The query as a slipped reply needs it (copied: the engine's ParsedQuery is reused). */
+function limited(bytes: Uint8Array, q: ParsedQuery, status: QueryStatus): LimitedQuery {
+  return { bytes, questionEnd: q.questionEnd, edns: q.edns, status };
+}
+
 function queryName(q: ParsedQuery): string {
   return wireToName(q.key, 0, q.nameLength);
 }
@@ -253,44 +259,6 @@ function closestZoneKey(auth: Authority, q: ParsedQuery): string | undefined {
   return undefined;
 }
 
-/** The RRL class of a response (NSD's classification; we have no referrals or wildcards). */
-export function responseClass(rcode: number, ancount: number): ResponseClass {
-  if (rcode === RCODE.NXDOMAIN) return ResponseClass.NXDOMAIN;
-  if (rcode !== RCODE.NOERROR) return ResponseClass.ERROR;
-  return ancount > 0 ? ResponseClass.ANSWER : ResponseClass.NODATA;
-}
-
-/**
- * Rate limit for one UDP response about to go out: undefined when it may go, null when it is
- * dropped, or the slipped reply (TC=1, the question only) a real client retries over TCP.
- */
-function rateLimit(
-  engine: DnsEngine,
-  query: Uint8Array,
-  questionEnd: number,
-  edns: boolean,
-  status: QueryStatus,
-  client: ClientInfo,
-  cls: ResponseClass,
-  name: string,
-): Buffer | null | undefined {
-  const decision = engine.limiter.check(client.address, cls, name, engine.deps.now());
-  if (decision === RateDecision.ANSWER) return undefined;
-  const slip = decision === RateDecision.SLIP;
-  if (!engine.quiet) {
-    engine.deps.events.emit({
-      type: "dns.rate-limited",
-      at: engine.deps.now(),
-      client: client.address,
-      action: slip ? "slip" : "drop",
-    });
-  }
-  if (!slip) return null;
-  return status === QueryStatus.OK || status === QueryStatus.BADVERS
-    ? questionReply(query, questionEnd, edns, RCODE.NOERROR, { aa: false, tc: true, ra: false })
-    : headerOnlyReply(query, status === QueryStatus.NOTIMP ? RCODE.NOTIMP : RCODE.FORMERR, true);
-}
-
 function refused(
   engine: DnsEngine,
   query: Uint8Array,
@@ -299,16 +267,8 @@ function refused(
   ra: boolean,
 ): Buffer | null {
   if (client.transport === "udp" && engine.limiter.enabled) {
-    const held = rateLimit(
-      engine,
-      query,
-      q.questionEnd,
-      q.edns,
-      QueryStatus.OK,
-      client,
-      ResponseClass.ERROR,
-      "",
-    );
+    const ok = limited(query, q, QueryStatus.OK);
+    const held = limitResponse(engine, client.address, ok, ResponseClass.ERROR, "");
     if (held !== undefined) return held;
   }
   const reply = questionReply(query, q.questionEnd, q.edns, RCODE.REFUSED, { aa: false, tc: false, ra });
@@ -338,23 +298,15 @@ function forward(
   const edns = q.edns;
   const name = engine.quiet ? "" : queryName(q);
   const qtype = engine.quiet ? "" : typeName(q.qtype);
-  // Forwarded answers are limited by what they turn out to be; the upstream's zone is not known,
-  // so negative ones are told apart by the qname.
-  const limiting = client.transport === "udp" && engine.limiter.enabled;
-  const questionKey = limiting ? q.keyString(true) : "";
+  // Forwarded answers are limited by what they turn out to be (see limitRelayed).
+  const limitAs =
+    client.transport === "udp" && engine.limiter.enabled ? limited(query, q, QueryStatus.OK) : undefined;
+  const questionKey = limitAs ? q.keyString(true) : "";
   const cached = engine.cache.get(key, now);
   if (cached) {
-    if (limiting) {
-      const held = limitRelayed(
-        engine,
-        query,
-        questionEnd,
-        edns,
-        client,
-        cached.rcode,
-        cached.ancount,
-        questionKey,
-      );
+    if (limitAs) {
+      const { rcode, ancount } = cached;
+      const held = limitRelayed(engine, client.address, limitAs, rcode, ancount, questionKey);
       if (held !== undefined) return held;
     }
     const reply = relayedReply(serveCached(cached, query, now), query, questionEnd, edns, budget);
@@ -374,23 +326,28 @@ function forward(
     return reply;
   }
   if (forwarder.saturated) {
+    const held = limitAs && limitResponse(engine, client.address, limitAs, ResponseClass.ERROR, "");
+    if (held !== undefined) return held;
     if (!engine.quiet) emitQuery(engine, client, name, qtype, RCODE.SERVFAIL, "error", 0, false);
     return questionReply(query, questionEnd, edns, RCODE.SERVFAIL, { aa: false, tc: false, ra: true });
   }
   // Keep what the reply needs: the engine's ParsedQuery is reused by the next packet.
   const head = Buffer.from(query.subarray(0, questionEnd));
   const who: ClientInfo = { address: client.address, port: client.port, transport: client.transport };
+  const limitLater = limitAs && { ...limitAs, bytes: head };
   return forwarder
     .forward(query.subarray(0, q.messageEnd), questionEnd, !(budget < 0xffff))
     .then((result) => {
       if (!result) {
+        const held = limitLater && limitResponse(engine, who.address, limitLater, ResponseClass.ERROR, "");
+        if (held !== undefined) return held;
         if (!engine.quiet) emitQuery(engine, who, name, qtype, RCODE.SERVFAIL, "forward", 0, false);
         return questionReply(head, questionEnd, edns, RCODE.SERVFAIL, { aa: false, tc: false, ra: true });
       }
       engine.cache.store(key, result.bytes, result.message, engine.deps.now());
-      if (limiting) {
+      if (limitLater) {
         const { rcode, answers } = result.message;
-        const held = limitRelayed(engine, head, questionEnd, edns, who, rcode, answers.length, questionKey);
+        const held = limitRelayed(engine, who.address, limitLater, rcode, answers.length, questionKey);
         if (held !== undefined) return held;
       }
       const response = Buffer.from(result.bytes);
@@ -406,20 +363,4 @@ function forward(
       return reply;
     })
     .catch((error: unknown) => failed(engine, head, who, error));
-}
-
-function limitRelayed(
-  engine: DnsEngine,
-  query: Uint8Array,
-  questionEnd: number,
-  edns: boolean,
-  client: ClientInfo,
-  rcode: number,
-  ancount: number,
-  questionKey: string,
-): Buffer | null | undefined {
-  const cls = responseClass(rcode, ancount);
-  const name =
-    cls === ResponseClass.ANSWER ? questionKey : cls === ResponseClass.ERROR ? "" : questionKey.slice(0, -2);
-  return rateLimit(engine, query, questionEnd, edns, QueryStatus.OK, client, cls, name);
 }

@@ -15,17 +15,19 @@ let upstream: dgram.Socket;
 let engine: DnsEngine;
 let relayed = 0;
 
-/** The upstream: one A record for names under example.net, NXDOMAIN for names starting "nx". */
+/** The upstream: one A record for names under example.net; NXDOMAIN for names starting "nx", SERVFAIL for "fail". */
 function upstreamReply(query: Buffer): Buffer {
   const q = new ParsedQuery();
   parseQuery(query, q);
-  const nx = wireToName(q.key, 0, q.nameLength).startsWith("nx");
+  const qname = wireToName(q.key, 0, q.nameLength);
+  const nx = qname.startsWith("nx");
+  const fail = qname.startsWith("fail");
   const head = Buffer.from(query.subarray(0, q.questionEnd));
   head[2] = 0x80 | (query[2]! & 0x01);
-  head[3] = 0x80 | (nx ? RCODE.NXDOMAIN : RCODE.NOERROR);
-  head.writeUInt16BE(nx ? 0 : 1, 6);
+  head[3] = 0x80 | (fail ? RCODE.SERVFAIL : nx ? RCODE.NXDOMAIN : RCODE.NOERROR);
+  head.writeUInt16BE(nx || fail ? 0 : 1, 6);
   head.writeUInt16BE(0, 10);
-  if (nx) return head;
+  if (nx || fail) return head;
   const record = Buffer.from([0xc0, 12, 0, TYPE.A, 0, 1, 0, 0, 0, 60, 0, 4, 203, 0, 113, 80]);
   return Buffer.concat([head, record]);
 }
@@ -39,7 +41,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => upstream.bind(0, "127.0.0.1", () => r()));
   const site = await exampleSite({
     forwarders: [{ address: "127.0.0.1", port: upstream.address().port }],
-    rateLimit: { responsesPerSecond: 2, nxdomainsPerSecond: 3, slip: 0 },
+    rateLimit: { responsesPerSecond: 2, nxdomainsPerSecond: 3, errorsPerSecond: 2, slip: 0 },
   });
   engine = createEngine(site.dns, { now: () => 7_000 });
 });
@@ -70,5 +72,11 @@ describe("RRL of forwarded answers", () => {
   it("limits negative answers per qname (the upstream's zone is not known) at their own rate", async () => {
     expect(await served("nx1.example.net", 5)).toBe(3);
     expect(await served("nx2.example.net", 5)).toBe(3);
+  });
+
+  it("limits the SERVFAIL of a failed upstream as an error, one allowance per client network", async () => {
+    const out = await answerQuery(engine, encodeQuery({ name: "fail1.example.net" }), CLIENT);
+    expect(decodeReply(out!).rcode).toBe("SERVFAIL");
+    expect((await served("fail2.example.net", 3)) + (await served("fail3.example.net", 3))).toBe(1);
   });
 });
