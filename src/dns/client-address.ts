@@ -36,11 +36,11 @@ export function ipv4Value(text: string): number {
 
 /**
  * Rate-limit network key: the client's address cut to its first `v4Bits` (IPv4, also when
- * IPv4-mapped) or `v6Bits` (IPv6) bits, as text ("4:" or "6:" plus hex, so the families never meet).
+ * IPv4-mapped: a number, so the hot path allocates nothing) or `v6Bits` (IPv6: "6:" plus hex).
  */
-export function networkKey(address: string, v4Bits = 24, v6Bits = 56): string {
+export function networkKey(address: string, v4Bits = 24, v6Bits = 56): number | string {
   const v4 = ipv4Value(address);
-  if (v4 >= 0) return `4:${(v4Bits <= 0 ? 0 : Math.floor(v4 / 2 ** (32 - v4Bits))).toString(16)}`;
+  if (v4 >= 0) return v4Bits <= 0 ? 0 : v4Bits >= 32 ? v4 : v4 >>> (32 - v4Bits);
   try {
     const bytes = ipaddr.IPv6.parse(address).toByteArray();
     let hex = "6:";

@@ -205,12 +205,13 @@ function answer(engine: DnsEngine, query: Uint8Array, client: ClientInfo): Answe
   if (found !== undefined) {
     if (udp && engine.limiter.enabled) {
       const cls = responseClass(found.rcode, found.ancount);
-      const name =
-        cls === ResponseClass.ANSWER
-          ? q.keyString(true)
-          : cls === ResponseClass.ERROR
-            ? ""
-            : (zoneKey ?? closestZoneKey(auth, q) ?? "");
+      // A kept answer stands for its qname and qtype, a zone's NXDOMAIN template for the zone.
+      let name: string | object = "";
+      if (cls === ResponseClass.ANSWER) name = found;
+      else if (cls !== ResponseClass.ERROR) {
+        zoneKey ??= closestZoneKey(auth, q) ?? "";
+        name = cls === ResponseClass.NXDOMAIN ? (auth.zoneNx.get(zoneKey) ?? zoneKey) : zoneKey;
+      }
       const held = limitResponse(engine, client.address, limited(query, q, status), cls, name);
       if (held !== undefined) return held;
     }

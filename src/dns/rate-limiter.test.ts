@@ -96,9 +96,11 @@ describe("RateLimiter bucket math (fake clock)", () => {
     expect(rl.check("2001:db8:0:1::1", ResponseClass.ANSWER, SIP_A, 0)).toBe(ANSWER);
     expect(rl.check("2001:db8:0:1:ffff::2", ResponseClass.ANSWER, SIP_A, 0)).toBe(DROP);
     expect(rl.check("2001:db8:0:2::1", ResponseClass.ANSWER, SIP_A, 0)).toBe(ANSWER);
+    expect(rl.check("198.51.100.2", ResponseClass.ANSWER, SIP_A, 0)).toBe(DROP);
     rl.update({ responsesPerSecond: 1, slip: 0, ipv4PrefixLength: 16 });
     expect(rl.size).toBe(0);
-    expect(rl.check("198.51.1.1", ResponseClass.ANSWER, SIP_A, 0)).toBe(ANSWER);
+    // The same client as just before: its network is cut anew to /16.
+    expect(rl.check("198.51.100.2", ResponseClass.ANSWER, SIP_A, 0)).toBe(ANSWER);
     expect(rl.check("198.51.200.1", ResponseClass.ANSWER, SIP_A, 0)).toBe(DROP);
     // A rate change alone keeps what the buckets know.
     rl.update({ responsesPerSecond: 2, slip: 0, ipv4PrefixLength: 16 });

@@ -6,7 +6,7 @@
  * (so random-name floods aggregate), nothing for errors. Each bucket refills at its class's rate
  * with one second of burst. When empty, every `slip`-th limited response goes out as a minimal
  * truncated answer (TC=1) so a real client retries over TCP (never limited); the rest are dropped.
- * The table is bounded: when full, the oldest bucket is forgotten (a key can only gain a fresh
+ * The table is bounded: when full, the oldest bucket of the oldest network is forgotten (a key can only gain a fresh
  * allowance from that).
  */
 import { networkKey } from "./client-address.js";
@@ -44,7 +44,15 @@ interface Bucket {
 export const MAX_BUCKETS = 65_536;
 
 export class RateLimiter {
-  readonly #buckets = new Map<string, Bucket>();
+  /**
+   * Network key → response key → bucket; two levels so IPv4 networks stay numbers. The response
+   * key is the class digit + name for a text name, or the object itself (see `check`).
+   */
+  readonly #networks = new Map<number | string, Map<unknown, Bucket>>();
+  #size = 0;
+  /** The last client's network key: floods and bursts come from one address many times over. */
+  #lastAddress = "";
+  #lastNetwork: number | string = "";
   #rates: readonly number[] = [];
   #settings!: RateLimitSettings;
 
@@ -60,7 +68,7 @@ export class RateLimiter {
   }
 
   get size(): number {
-    return this.#buckets.size;
+    return this.#size;
   }
 
   update(settings: RateLimitSettings): void {
@@ -68,7 +76,11 @@ export class RateLimiter {
       this.#settings !== undefined &&
       (prefix4(this.#settings) !== prefix4(settings) || prefix6(this.#settings) !== prefix6(settings));
     // Buckets keyed by the old network sizes would never be met again.
-    if (prefixesChanged) this.#buckets.clear();
+    if (prefixesChanged) {
+      this.#networks.clear();
+      this.#size = 0;
+      this.#lastAddress = "";
+    }
     this.#settings = settings;
     const base = settings.responsesPerSecond;
     this.#rates = [
@@ -86,21 +98,31 @@ export class RateLimiter {
 
   /**
    * Called once per UDP response about to be sent. `name` tells identical responses apart within
-   * the class (see the module comment); `nowMs` from a monotonic-enough clock.
+   * the class (see the module comment): a text, or an object that stands for one response of one
+   * class only (the engine's kept answers: identity is cheaper to look up than a fresh string);
+   * `nowMs` from a monotonic-enough clock.
    */
-  check(address: string, cls: ResponseClass, name: string, nowMs: number): RateDecision {
+  check(address: string, cls: ResponseClass, name: string | object, nowMs: number): RateDecision {
     const rate = this.rate(cls);
     if (rate <= 0) return RateDecision.ANSWER;
     const s = this.#settings;
-    const key = `${networkKey(address, prefix4(s), prefix6(s))}\u0000${cls}${name}`;
-    let b = this.#buckets.get(key);
+    if (address !== this.#lastAddress) {
+      this.#lastNetwork = networkKey(address, prefix4(s), prefix6(s));
+      this.#lastAddress = address;
+    }
+    const net = this.#lastNetwork;
+    const key = typeof name === "string" ? CLASS_DIGIT[cls] + name : name;
+    let buckets = this.#networks.get(net);
+    let b = buckets?.get(key);
     if (b === undefined) {
-      if (this.#buckets.size >= this.maxBuckets) {
-        const oldest = this.#buckets.keys().next();
-        if (!oldest.done) this.#buckets.delete(oldest.value);
-      }
+      if (this.#size >= this.maxBuckets) this.#forgetOldest();
       b = { tokens: rate, last: nowMs, limited: 0 };
-      this.#buckets.set(key, b);
+      if (buckets === undefined || buckets.size === 0) {
+        buckets = new Map();
+        this.#networks.set(net, buckets);
+      }
+      buckets.set(key, b);
+      this.#size++;
     } else if (nowMs > b.last) {
       // Refill, with one second's worth as the burst allowance.
       b.tokens = Math.min(rate, b.tokens + ((nowMs - b.last) * rate) / 1000);
@@ -114,7 +136,22 @@ export class RateLimiter {
     const slip = s.slip;
     return slip > 0 && b.limited % slip === 0 ? RateDecision.SLIP : RateDecision.DROP;
   }
+
+  /** Forgets the oldest bucket of the oldest network (and the network once it has none left). */
+  #forgetOldest(): void {
+    const first = this.#networks.entries().next();
+    if (first.done) return;
+    const [net, buckets] = first.value;
+    const oldest = buckets.keys().next();
+    if (!oldest.done) {
+      buckets.delete(oldest.value);
+      this.#size--;
+    }
+    if (buckets.size === 0) this.#networks.delete(net);
+  }
 }
+
+const CLASS_DIGIT = ["0", "1", "2", "3"] as const;
 
 function prefix4(s: RateLimitSettings): number {
   return s.ipv4PrefixLength ?? 24;

@@ -40,7 +40,7 @@ export function limitResponse(
   client: string,
   query: LimitedQuery,
   cls: ResponseClass,
-  name: string,
+  name: string | object,
 ): Buffer | null | undefined {
   const decision = ctx.limiter.check(client, cls, name, ctx.deps.now());
   if (decision === RateDecision.ANSWER) return undefined;

@@ -9,7 +9,7 @@ import { answerQuery, type ClientInfo, createEngine } from "../../src/dns/engine
 import { encodeQuery } from "../../src/dns/query-builder.js";
 import { TYPE } from "../../src/dns/wire.js";
 import { RecordingSink } from "../../src/observe/events.js";
-import { decodeReply, exampleSite } from "./site-fixture.js";
+import { decodeReply, edgeZone, exampleSite } from "./site-fixture.js";
 
 const udp = (address: string): ClientInfo => ({ address, port: 40_000, transport: "udp" });
 const PHONE = udp("198.51.100.21");
@@ -71,6 +71,16 @@ describe("RRL keying through the engine", () => {
     formerr.writeUInt16BE(2, 4);
     const answered = [chaos, formerr, chaos].map((q) => answerQuery(engine, q, PHONE) !== null);
     expect(answered).toEqual([true, false, false]);
+  });
+
+  it("at a CNAME alias, types no record has share the one chain answer they get", async () => {
+    const site = await exampleSite({ rateLimit: { responsesPerSecond: 2, slip: 0 } }, [edgeZone()]);
+    const engine = createEngine(site.dns, { now: () => 0 });
+    const full = (type: number) =>
+      answerQuery(engine, encodeQuery({ name: "alias.edge.test", type }), PHONE) !== null;
+    expect([TYPE.A, TYPE.A, TYPE.A, TYPE.AAAA].map(full)).toEqual([true, true, false, true]);
+    // TYPE65 and TYPE99 exist nowhere in the zones: the same answer, one allowance.
+    expect([65, 99, 65].map(full)).toEqual([true, true, false]);
   });
 
   it("refills at the rate on the engine's clock", async () => {
