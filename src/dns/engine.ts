@@ -77,6 +77,7 @@ export class DnsEngine {
         : new ResponseCache(dns.cacheEntries);
     if (previous) {
       previous.limiter.update(dns.rateLimit);
+      previous.limiter.forgetObjectKeys();
       this.limiter = previous.limiter;
     } else {
       this.limiter = new RateLimiter(dns.rateLimit);

@@ -107,6 +107,18 @@ describe("RateLimiter bucket math (fake clock)", () => {
     expect(rl.size).toBe(1);
   });
 
+  it("forgets object-keyed buckets on request, keeping the ones keyed by text", () => {
+    const rl = new RateLimiter({ responsesPerSecond: 1, slip: 0 });
+    const keptAnswer = {};
+    rl.check("10.0.0.1", ResponseClass.ANSWER, keptAnswer, 0);
+    rl.check("10.0.0.1", ResponseClass.ANSWER, SIP_A, 0);
+    rl.check("10.0.1.1", ResponseClass.NXDOMAIN, {}, 0);
+    rl.forgetObjectKeys();
+    expect(rl.size).toBe(1);
+    expect(rl.check("10.0.0.1", ResponseClass.ANSWER, keptAnswer, 0)).toBe(ANSWER);
+    expect(rl.check("10.0.0.1", ResponseClass.ANSWER, SIP_A, 0)).toBe(DROP);
+  });
+
   it("keeps its table bounded, forgetting the oldest bucket", () => {
     const rl = new RateLimiter({ responsesPerSecond: 1, slip: 0 }, 100);
     rl.check("10.0.0.1", ResponseClass.ANSWER, SIP_A, 0);

@@ -137,6 +137,22 @@ export class RateLimiter {
     return slip > 0 && b.limited % slip === 0 ? RateDecision.SLIP : RateDecision.DROP;
   }
 
+  /**
+   * Forgets the buckets keyed by objects: after a reload they stand for answers of an authority
+   * that is gone, and would only keep its memory alive.
+   */
+  forgetObjectKeys(): void {
+    for (const [net, buckets] of this.#networks) {
+      for (const key of buckets.keys()) {
+        if (typeof key !== "string") {
+          buckets.delete(key);
+          this.#size--;
+        }
+      }
+      if (buckets.size === 0) this.#networks.delete(net);
+    }
+  }
+
   /** Forgets the oldest bucket of the oldest network (and the network once it has none left). */
   #forgetOldest(): void {
     const first = this.#networks.entries().next();

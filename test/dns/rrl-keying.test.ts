@@ -115,6 +115,16 @@ describe("RRL keying through the engine", () => {
     expect(limited.map((e) => (e.type === "dns.rate-limited" ? e.action : ""))).toEqual(["drop", "slip"]);
   });
 
+  it("a reload keeps the limiter, forgetting the buckets of the answers it replaced", async () => {
+    const { engine, served } = await limitedEngine({ responsesPerSecond: 2, slip: 0 });
+    expect(served("sip.fabrikam.com")).toBe(2);
+    expect(served("x.nx.contoso.com")).toBe(2);
+    expect(engine.limiter.size).toBe(2);
+    const next = createEngine(engine.dns, engine.deps, engine);
+    expect(next.limiter).toBe(engine.limiter);
+    expect(next.limiter.size).toBe(0);
+  });
+
   it("never limits TCP", async () => {
     const { served } = await limitedEngine({ responsesPerSecond: 1, slip: 0 });
     expect(
