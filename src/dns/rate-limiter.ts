@@ -6,8 +6,8 @@
  * (so random-name floods aggregate), nothing for errors. Each bucket refills at its class's rate
  * with one second of burst. When empty, every `slip`-th limited response goes out as a minimal
  * truncated answer (TC=1) so a real client retries over TCP (never limited); the rest are dropped.
- * The table is bounded: when full, the oldest bucket of the oldest network is forgotten (a key can only gain a fresh
- * allowance from that).
+ * The table is bounded: when full, the oldest bucket of the oldest network is forgotten (a key can
+ * only gain a fresh allowance from that).
  */
 import { networkKey } from "./client-address.js";
 
