@@ -47,7 +47,15 @@ describe("derived settings", () => {
     expect(s.stateDir).toBe("/var/lib/siteboot");
     expect(s.dns.forwardTimeoutMs).toBe(2000);
     expect(s.dns.tcp).toEqual({ idleTimeoutMs: 10000, maxConnections: 128 });
-    expect(s.dns.rateLimit).toEqual({ responsesPerSecond: 1000, slip: 2 });
+    expect(s.dns.rateLimit).toEqual({
+      responsesPerSecond: 1000,
+      nodataPerSecond: 5000,
+      nxdomainsPerSecond: 5000,
+      errorsPerSecond: 1000,
+      slip: 2,
+      ipv4PrefixLength: 24,
+      ipv6PrefixLength: 56,
+    });
     expect(s.ntp.stratum).toEqual({ mode: "auto" });
     expect(s.ntp.allow.map((c) => c.text)).toEqual(["127.0.0.0/8"]);
   });

@@ -179,6 +179,17 @@ function derive(source: YamlSource, file: SiteFile, diagnostics: Diagnostic[], o
     );
   }
 
+  if (file.dns.rateLimit.responsesPerSecond === 0) {
+    for (const key of Object.keys(file.dns.rateLimit)) {
+      const path = ["dns", "rateLimit", key];
+      if (key !== "responsesPerSecond" && source.has(path)) {
+        diagnostics.push(
+          source.diagnostic("warning", path, "ignored: responsesPerSecond 0 turns rate limiting off"),
+        );
+      }
+    }
+  }
+
   const stratum: NtpStratumMode =
     file.ntp.stratum === "auto"
       ? { mode: "auto" }

@@ -135,6 +135,28 @@ const recordLine = z
   .string({ error: "expected a record line: name [ttl] TYPE data" })
   .describe("Zone-file syntax: name [ttl] TYPE data (@ for the apex, self for this box)");
 
+/** A per-second RRL allowance for one class of answer; 0 leaves that class unlimited. */
+function perSecond(what: string, fallback: number) {
+  return z
+    .number()
+    .int()
+    .min(0, { error: "expected a number of answers per second, 0 or more" })
+    .default(fallback)
+    .describe(`${what}; 0: not limited`);
+}
+/** How much of a client's address RRL looks at: clients in one such network share their limits. */
+function clientPrefix(family: string, bits: number, fallback: number) {
+  const range = { error: `expected a prefix length from 0 to ${bits}` };
+  return z
+    .number()
+    .int()
+    .min(0, range)
+    .max(bits, range)
+    .default(fallback)
+    .describe(`${family} clients in the same network of this prefix length share their limits`);
+}
+const SLIP = { error: "expected a number from 0 to 10 (every Nth limited answer slips; 0 never)" };
+
 export const dnsSchema = z.strictObject({
   enabled: z.boolean().default(true),
   ttl: duration.default("1h").describe("TTL of records that give none"),
@@ -160,15 +182,27 @@ export const dnsSchema = z.strictObject({
         .int()
         .min(0)
         .default(1000)
-        .describe("Per client /24 (IPv6: /56); 0 turns the limit off"),
+        .describe(
+          "Identical answers (same name and type) per second to one client network; 0 turns rate limiting off",
+        ),
+      nodataPerSecond: perSecond("NODATA answers per second per zone to one client network", 5000),
+      nxdomainsPerSecond: perSecond("NXDOMAIN answers per second per zone to one client network", 5000),
+      errorsPerSecond: perSecond(
+        "REFUSED/FORMERR/SERVFAIL/NOTIMP answers per second to one client network",
+        1000,
+      ),
       slip: z
         .number()
         .int()
-        .min(0)
+        .min(0, SLIP)
+        .max(10, SLIP)
         .default(2)
-        .describe("Every Nth limited answer is a truncated one; 0 never"),
+        .describe("Every Nth limited answer is a truncated one (TC=1, retry over TCP); 0 never"),
+      ipv4PrefixLength: clientPrefix("IPv4", 32, 24),
+      ipv6PrefixLength: clientPrefix("IPv6", 128, 56),
     })
-    .prefault({}),
+    .prefault({})
+    .describe("Response-rate limiting of UDP answers (as NSD/BIND RRL); TCP is never limited"),
   tcp: z
     .strictObject({
       idleTimeout: duration.default("10s"),

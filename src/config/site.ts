@@ -229,11 +229,19 @@ export interface DnsSite {
   readonly forwardAllow: readonly Cidr[];
   readonly forwardTimeoutMs: number;
   readonly cacheEntries: number;
+  /** Response-rate limiting of UDP answers, per client network and kind of answer (docs/dns.md). */
   readonly rateLimit: {
-    /** Responses per second per client /24 (IPv4) or /56 (IPv6); 0 disables. */
+    /** Identical positive answers (same qname and qtype) per second; 0 turns RRL off. */
     readonly responsesPerSecond: number;
+    /** NODATA / NXDOMAIN answers per second per zone; errors per second (absent: responsesPerSecond; 0: not limited). */
+    readonly nodataPerSecond?: number;
+    readonly nxdomainsPerSecond?: number;
+    readonly errorsPerSecond?: number;
     /** Every Nth limited response is a truncated "slip" answer instead of a drop; 0 never. */
     readonly slip: number;
+    /** Client networks that share limits (absent: /24 and /56). */
+    readonly ipv4PrefixLength?: number;
+    readonly ipv6PrefixLength?: number;
   };
   readonly tcp: { readonly idleTimeoutMs: number; readonly maxConnections: number };
 }

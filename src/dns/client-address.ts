@@ -34,15 +34,23 @@ export function ipv4Value(text: string): number {
   return parts === 4 ? value : -1;
 }
 
-/** Rate-limit bucket key: the client's /24 (IPv4, a number) or /56 (IPv6, a string). */
-export function networkKey(address: string): number | string {
+/**
+ * Rate-limit network key: the client's address cut to its first `v4Bits` (IPv4, also when
+ * IPv4-mapped: a number, so the hot path allocates nothing) or `v6Bits` (IPv6: "6:" plus hex).
+ */
+export function networkKey(address: string, v4Bits = 24, v6Bits = 56): number | string {
   const v4 = ipv4Value(address);
-  if (v4 >= 0) return v4 >>> 8;
+  if (v4 >= 0) return v4Bits <= 0 ? 0 : v4Bits >= 32 ? v4 : v4 >>> (32 - v4Bits);
   try {
     const bytes = ipaddr.IPv6.parse(address).toByteArray();
-    return `v6:${Buffer.from(bytes.slice(0, 7)).toString("hex")}`;
+    let hex = "6:";
+    for (let bit = 0; bit < v6Bits; bit += 8) {
+      const keep = Math.min(8, v6Bits - bit);
+      hex += ((bytes[bit >> 3]! >> (8 - keep)) << (8 - keep)).toString(16).padStart(2, "0");
+    }
+    return hex;
   } catch {
-    return `other:${address}`;
+    return `?:${address}`;
   }
 }
 

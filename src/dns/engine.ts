@@ -1,7 +1,8 @@
 /**
  * The DNS decision core, without sockets: query bytes + client → reply bytes (or null for
  * silence, or a promise when the answer comes from an upstream). The fixed chain is
- * gate → rate limit → authority → cache → forwarder. A thrown error becomes SERVFAIL plus a
+ * gate → authority → cache → forwarder, and every UDP response passes the rate limit (keyed by
+ * what the response is) before it goes out. A thrown error becomes SERVFAIL plus a
  * `service.error` event; nothing escapes to the transport.
  */
 import type { DnsSite, Upstream } from "../config/site.js";
@@ -10,9 +11,10 @@ import { type Authority, type CompiledAnswer, compileAuthority } from "./authori
 import { forwardAllowed } from "./client-address.js";
 import { Forwarder } from "./forwarder.js";
 import { ParsedQuery, parseQuery, QueryStatus } from "./query-parser.js";
-import { RateDecision, RateLimiter } from "./rate-limiter.js";
+import { RateLimiter, ResponseClass } from "./rate-limiter.js";
 import { compiledReply, headerOnlyReply, questionReply, relayedReply } from "./reply.js";
 import { ResponseCache, serveCached } from "./response-cache.js";
+import { type LimitedQuery, limitRelayed, limitResponse, responseClass } from "./response-limit.js";
 import {
   CLASS_IN,
   CLASSIC_UDP_PAYLOAD,
@@ -75,6 +77,7 @@ export class DnsEngine {
         : new ResponseCache(dns.cacheEntries);
     if (previous) {
       previous.limiter.update(dns.rateLimit);
+      previous.limiter.forgetObjectKeys();
       this.limiter = previous.limiter;
     } else {
       this.limiter = new RateLimiter(dns.rateLimit);
@@ -155,26 +158,11 @@ function answer(engine: DnsEngine, query: Uint8Array, client: ClientInfo): Answe
   if (status === QueryStatus.DROP) return null;
   const udp = client.transport === "udp";
 
-  if (udp && engine.limiter.enabled) {
-    const decision = engine.limiter.check(client.address, engine.deps.now());
-    if (decision !== RateDecision.ANSWER) {
-      const slip = decision === RateDecision.SLIP;
-      if (!engine.quiet) {
-        engine.deps.events.emit({
-          type: "dns.rate-limited",
-          at: engine.deps.now(),
-          client: client.address,
-          action: slip ? "slip" : "drop",
-        });
-      }
-      if (!slip) return null;
-      return status === QueryStatus.OK || status === QueryStatus.BADVERS
-        ? questionReply(query, q.questionEnd, q.edns, RCODE.NOERROR, { aa: false, tc: true, ra: false })
-        : headerOnlyReply(query, status === QueryStatus.NOTIMP ? RCODE.NOTIMP : RCODE.FORMERR, true);
-    }
-  }
-
   if (status !== QueryStatus.OK) {
+    if (udp && engine.limiter.enabled) {
+      const held = limitResponse(engine, client.address, limited(query, q, status), ResponseClass.ERROR, "");
+      if (held !== undefined) return held;
+    }
     let reply: Buffer;
     let rcode: number;
     if (status === QueryStatus.BADVERS) {
@@ -209,8 +197,25 @@ function answer(engine: DnsEngine, query: Uint8Array, client: ClientInfo): Answe
   }
 
   const auth = engine.authority;
-  const found: CompiledAnswer | undefined = auth.answer(q) ?? zoneNxFor(auth, q);
+  let zoneKey: string | undefined;
+  let found: CompiledAnswer | undefined = auth.answer(q);
+  if (found === undefined) {
+    zoneKey = closestZoneKey(auth, q);
+    if (zoneKey !== undefined) found = auth.zoneNx.get(zoneKey);
+  }
   if (found !== undefined) {
+    if (udp && engine.limiter.enabled) {
+      const cls = responseClass(found.rcode, found.ancount);
+      // A kept answer stands for its qname and qtype, a zone's NXDOMAIN template for the zone.
+      let name: string | object = "";
+      if (cls === ResponseClass.ANSWER) name = found;
+      else if (cls !== ResponseClass.ERROR) {
+        zoneKey ??= closestZoneKey(auth, q) ?? "";
+        name = cls === ResponseClass.NXDOMAIN ? (auth.zoneNx.get(zoneKey) ?? zoneKey) : zoneKey;
+      }
+      const held = limitResponse(engine, client.address, limited(query, q, status), cls, name);
+      if (held !== undefined) return held;
+    }
     const reply = compiledReply(query, q, found, budget, forwarding);
     if (!engine.quiet) {
       const truncated = (reply[2]! & 0x02) !== 0;
@@ -232,18 +237,23 @@ function answer(engine: DnsEngine, query: Uint8Array, client: ClientInfo): Answe
   return forward(engine, query, q, client, budget);
 }
 
+/** The query as a slipped reply needs it (copied: the engine's ParsedQuery is reused). */
+function limited(bytes: Uint8Array, q: ParsedQuery, status: QueryStatus): LimitedQuery {
+  return { bytes, questionEnd: q.questionEnd, edns: q.edns, status };
+}
+
 function queryName(q: ParsedQuery): string {
   return wireToName(q.key, 0, q.nameLength);
 }
 
-/** NXDOMAIN template of the closest zone enclosing the qname, found by walking its label suffixes. */
-function zoneNxFor(auth: Authority, q: ParsedQuery): CompiledAnswer | undefined {
+/** Lowercase wire origin of the closest zone enclosing the qname, found by walking its label suffixes. */
+function closestZoneKey(auth: Authority, q: ParsedQuery): string | undefined {
   if (auth.zoneCount === 0) return undefined;
   const key = q.key;
   let at = 0;
   while (at < q.nameLength) {
-    const hit = auth.zoneNx.get(key.toString("latin1", at, q.nameLength));
-    if (hit) return hit;
+    const origin = key.toString("latin1", at, q.nameLength);
+    if (auth.zoneNx.has(origin)) return origin;
     const len = key[at]!;
     if (len === 0) break;
     at += len + 1;
@@ -257,7 +267,12 @@ function refused(
   q: ParsedQuery,
   client: ClientInfo,
   ra: boolean,
-): Buffer {
+): Buffer | null {
+  if (client.transport === "udp" && engine.limiter.enabled) {
+    const ok = limited(query, q, QueryStatus.OK);
+    const held = limitResponse(engine, client.address, ok, ResponseClass.ERROR, "");
+    if (held !== undefined) return held;
+  }
   const reply = questionReply(query, q.questionEnd, q.edns, RCODE.REFUSED, { aa: false, tc: false, ra });
   if (!engine.quiet)
     emitQuery(engine, client, queryName(q), typeName(q.qtype), RCODE.REFUSED, "refused", 0, false);
@@ -285,8 +300,17 @@ function forward(
   const edns = q.edns;
   const name = engine.quiet ? "" : queryName(q);
   const qtype = engine.quiet ? "" : typeName(q.qtype);
+  // Forwarded answers are limited by what they turn out to be (see limitRelayed).
+  const limitAs =
+    client.transport === "udp" && engine.limiter.enabled ? limited(query, q, QueryStatus.OK) : undefined;
+  const questionKey = limitAs ? q.keyString(true) : "";
   const cached = engine.cache.get(key, now);
   if (cached) {
+    if (limitAs) {
+      const { rcode, ancount } = cached;
+      const held = limitRelayed(engine, client.address, limitAs, rcode, ancount, questionKey);
+      if (held !== undefined) return held;
+    }
     const reply = relayedReply(serveCached(cached, query, now), query, questionEnd, edns, budget);
     if (!engine.quiet) {
       const truncated = (reply[2]! & 0x02) !== 0;
@@ -304,20 +328,30 @@ function forward(
     return reply;
   }
   if (forwarder.saturated) {
+    const held = limitAs && limitResponse(engine, client.address, limitAs, ResponseClass.ERROR, "");
+    if (held !== undefined) return held;
     if (!engine.quiet) emitQuery(engine, client, name, qtype, RCODE.SERVFAIL, "error", 0, false);
     return questionReply(query, questionEnd, edns, RCODE.SERVFAIL, { aa: false, tc: false, ra: true });
   }
   // Keep what the reply needs: the engine's ParsedQuery is reused by the next packet.
   const head = Buffer.from(query.subarray(0, questionEnd));
   const who: ClientInfo = { address: client.address, port: client.port, transport: client.transport };
+  const limitLater = limitAs && { ...limitAs, bytes: head };
   return forwarder
     .forward(query.subarray(0, q.messageEnd), questionEnd, !(budget < 0xffff))
     .then((result) => {
       if (!result) {
+        const held = limitLater && limitResponse(engine, who.address, limitLater, ResponseClass.ERROR, "");
+        if (held !== undefined) return held;
         if (!engine.quiet) emitQuery(engine, who, name, qtype, RCODE.SERVFAIL, "forward", 0, false);
         return questionReply(head, questionEnd, edns, RCODE.SERVFAIL, { aa: false, tc: false, ra: true });
       }
       engine.cache.store(key, result.bytes, result.message, engine.deps.now());
+      if (limitLater) {
+        const { rcode, answers } = result.message;
+        const held = limitRelayed(engine, who.address, limitLater, rcode, answers.length, questionKey);
+        if (held !== undefined) return held;
+      }
       const response = Buffer.from(result.bytes);
       // The client's ID and its exact question bytes go back.
       head.copy(response, 0, 0, 2);
