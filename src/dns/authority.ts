@@ -9,7 +9,7 @@
  * the additional section; all records of an RRset are returned. Wildcards are not supported.
  */
 import { isInZone } from "../config/dns-names.js";
-import { recordTarget } from "../config/records.js";
+import { formatRecordData, recordTarget } from "../config/records.js";
 import type { DnsSite, ResourceRecord, Zone } from "../config/site.js";
 import { typeOf, WireWriter } from "./record-writer.js";
 import { HEADER_LENGTH, RCODE, rcodeName, TYPE, typeName, wireString } from "./wire.js";
@@ -34,6 +34,8 @@ export interface CompiledAnswer {
   readonly name: string;
   readonly qtypeName: string;
   readonly rcodeName: string;
+  /** The answer records' data in zone-file form, for events; undefined when there are none. */
+  readonly answerText: string | undefined;
 }
 
 /** What the authority needs of a parsed question. */
@@ -222,7 +224,13 @@ function render(w: WireWriter, qname: string, qtype: number | null, r: Resolutio
     name: qname,
     qtypeName: qtype === null ? "" : typeName(qtype),
     rcodeName: rcodeName(r.rcode),
+    answerText: answerText(r.answer),
   };
+}
+
+/** Rendered once per kept answer, so events carry it at no cost per query. */
+function answerText(records: readonly ResourceRecord[]): string | undefined {
+  return records.length === 0 ? undefined : records.map((rr) => formatRecordData(rr.data)).join(", ");
 }
 
 /** NXDOMAIN for any name under `zone`: the SOA owner is a pointer patched per query. */
@@ -249,5 +257,6 @@ function renderNxTemplate(zone: Zone): CompiledAnswer {
     name: "",
     qtypeName: "",
     rcodeName: rcodeName(RCODE.NXDOMAIN),
+    answerText: undefined,
   };
 }

@@ -10,6 +10,7 @@ import { type EventSink, NO_EVENTS } from "../observe/events.js";
 import { type Authority, type CompiledAnswer, compileAuthority } from "./authority.js";
 import { forwardAllowed } from "./client-address.js";
 import { Forwarder } from "./forwarder.js";
+import { answersText } from "./message-parser.js";
 import { ParsedQuery, parseQuery, QueryStatus } from "./query-parser.js";
 import { RateLimiter, ResponseClass } from "./rate-limiter.js";
 import { compiledReply, headerOnlyReply, questionReply, relayedReply } from "./reply.js";
@@ -137,6 +138,7 @@ function emitQuery(
   source: "authority" | "cache" | "forward" | "refused" | "error",
   answers: number,
   truncated: boolean,
+  answer: string | undefined = undefined,
 ): void {
   engine.deps.events.emit({
     type: "dns.query",
@@ -148,6 +150,7 @@ function emitQuery(
     rcode: rcodeName(rcode),
     source,
     answers,
+    answer,
     truncated,
   });
 }
@@ -228,6 +231,7 @@ function answer(engine: DnsEngine, query: Uint8Array, client: ClientInfo): Answe
         "authority",
         truncated ? 0 : found.ancount,
         truncated,
+        truncated ? undefined : found.answerText,
       );
     }
     return reply;
@@ -323,6 +327,7 @@ function forward(
         "cache",
         truncated ? 0 : cached.ancount,
         truncated,
+        truncated ? undefined : cached.answerText,
       );
     }
     return reply;
@@ -360,7 +365,8 @@ function forward(
       if (!engine.quiet) {
         const truncated = (reply[2]! & 0x02) !== 0;
         const answers = truncated ? 0 : result.message.answers.length;
-        emitQuery(engine, who, name, qtype, result.message.rcode, "forward", answers, truncated);
+        const text = truncated ? undefined : answersText(result.bytes, result.message);
+        emitQuery(engine, who, name, qtype, result.message.rcode, "forward", answers, truncated, text);
       }
       return reply;
     })

@@ -213,6 +213,19 @@ export function soaMinimum(msg: Uint8Array, record: ParsedRecord): number | unde
   return u32(msg, rname.next + 16);
 }
 
+/**
+ * The answer section's data in presentation form joined by ", " (for events); undefined when
+ * there is none or a record cannot be shown (a malformed name inside RDATA).
+ */
+export function answersText(msg: Uint8Array, message: ParsedMessage): string | undefined {
+  if (message.answers.length === 0) return undefined;
+  try {
+    return message.answers.map((record) => rdataText(msg, record)).join(", ");
+  } catch {
+    return undefined;
+  }
+}
+
 /** Presentation form of common RDATA (tests and diagnostics); other types as RFC 3597 hex. */
 export function rdataText(msg: Uint8Array, record: ParsedRecord): string {
   const at = record.rdataOffset;

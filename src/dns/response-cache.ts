@@ -5,7 +5,7 @@
  * their smallest TTL, negative ones (NXDOMAIN, NODATA) for min(SOA TTL, SOA MINIMUM) (RFC 2308).
  */
 import { LRUCache } from "lru-cache";
-import { type ParsedMessage, soaMinimum } from "./message-parser.js";
+import { answersText, type ParsedMessage, soaMinimum } from "./message-parser.js";
 import { FLAG, RCODE, TYPE } from "./wire.js";
 
 /** Upper bounds on how long anything is kept, whatever the upstream says. */
@@ -20,6 +20,8 @@ export interface CachedResponse {
   readonly expiresAt: number;
   readonly rcode: number;
   readonly ancount: number;
+  /** The answers in presentation form, for events (made once when stored). */
+  readonly answerText: string | undefined;
 }
 
 /** Seconds a response may be cached, or 0 when it must not be (errors, truncation, no SOA). */
@@ -71,6 +73,7 @@ export class ResponseCache {
       expiresAt: nowMs + seconds * 1000,
       rcode: message.rcode,
       ancount: message.answers.length,
+      answerText: answersText(bytes, message),
     };
     this.#lru.set(key, entry);
     return entry;

@@ -71,7 +71,7 @@ export interface DnsQueryEvent {
    * The answer records' data in zone-file form, joined by ", " (`198.51.100.20`,
    * `0 0 5061 pool01.contoso.com.`); absent when there are none or they were not recorded.
    */
-  readonly answer?: string;
+  readonly answer?: string | undefined;
   readonly truncated: boolean;
   /** Time from receipt to the reply being handed to the socket, in microseconds (absent for forwarded answers still pending). */
   readonly micros?: number;
