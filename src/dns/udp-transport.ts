@@ -58,7 +58,10 @@ const OPTIONS: UdpEndpointOptions = {
   dropTruncated: true,
   // Dual-stack on "::", as Node's dgram sockets are by default.
   ipv6Only: false,
-  receiveBufferBytes: 0,
+  // A subnet of phones rebooting at once sends hundreds of queries in the same instant; the
+  // kernel's default queue (~200 KiB, a few hundred datagrams) drops part of that burst and each
+  // dropped phone waits its resolver's retry timeout. Capped by net.core.rmem_max.
+  receiveBufferBytes: 1024 * 1024,
   bindError: (address, port, error) => bindError("UDP", address, port, error),
 };
 
