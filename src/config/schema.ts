@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { DURATION_PATTERN } from "./durations.js";
+import { isolatedLabSchema, profilesSchema } from "./profiles/schema.js";
 
 /**
  * The structure of site.yaml. zod checks shapes and scalar forms (and gives the JSON Schema that
@@ -49,10 +50,16 @@ export const listenSchema = z
   })
   .describe("Where this box listens");
 
+const globCase = z
+  .enum(["insensitive", "exact"])
+  .optional()
+  .describe("Glob matching: case-insensitive by default; exact compares case as sent");
+
 const vendorClassMatch = z.union(
   [
     z.strictObject({
       "vendor-class": z.string().min(1).describe("Glob (* and ?) on the text form of option 60"),
+      case: globCase,
     }),
     z.strictObject({
       enterprise: z
@@ -62,6 +69,7 @@ const vendorClassMatch = z.union(
         .max(4294967295)
         .describe("RFC 3925 enterprise number (Polycom: 13885)"),
       data: z.string().min(1).optional().describe("Glob on one of the enterprise's data items"),
+      case: globCase,
     }),
   ],
   { error: 'expected { vendor-class: "glob" } or { enterprise: number, data?: "glob" }' },
@@ -209,6 +217,7 @@ export const ntpSchema = z.strictObject({
     })
     .prefault({}),
   maxClients: z.number().int().min(16).default(10000),
+  isolatedLab: isolatedLabSchema,
 });
 
 export const siteFileSchema = z
@@ -236,6 +245,7 @@ export const siteFileSchema = z
     dhcp: dhcpSchema.prefault({}),
     dns: dnsSchema.prefault({}),
     ntp: ntpSchema.prefault({}),
+    profiles: profilesSchema.optional(),
   })
   .describe("siteboot site configuration");
 
