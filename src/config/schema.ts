@@ -72,7 +72,10 @@ const vendorClassMatch = z.union(
       case: globCase,
     }),
   ],
-  { error: 'expected { vendor-class: "glob" } or { enterprise: number, data?: "glob" }' },
+  {
+    error:
+      'expected { vendor-class: "glob" } or { enterprise: number, data?: "glob" }, each with an optional case: exact',
+  },
 );
 
 export const subnetSchema = z.strictObject({
