@@ -67,6 +67,8 @@ function describeIssue(issue: z.core.$ZodIssue, source: YamlSource, path: PathSe
     if (issue.message.startsWith("Invalid input")) return `expected ${article(issue.expected)}, got ${got}`;
     return `${issue.message}, got ${got}`;
   }
+  // A missing value of a union (a class's match, a profile's host) is simply missing.
+  if (issue.code === "invalid_union" && !source.has(path)) return `is required: ${issue.message}`;
   if (issue.code === "invalid_value" && issue.message.startsWith("Invalid option")) {
     return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
   }

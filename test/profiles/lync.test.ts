@@ -154,7 +154,7 @@ ${LYNC}`;
       "lab.yaml:7:79: profiles.lync.exchange: x.example.net is outside the site's zones (site.sipDomain, site.dhcpDomain and dns.zones); use a name inside one of them",
     ]);
     expect(problems("profiles:\n  lync: { pol: x }\n")).toEqual([
-      'lab.yaml:7:9: profiles.lync.pool: expected an address (or "self"), a name, or { name, address }',
+      'lab.yaml:7:9: profiles.lync.pool: is required: expected an address (or "self"), a name, or { name, address }',
       'lab.yaml:7:11: profiles.lync.pol: unknown key "pol" (did you mean "pool"?)',
     ]);
   });
