@@ -16,8 +16,8 @@ const SITE = `profiles:
   lync: { pool: { name: pool01, address: 198.51.100.20 } }
   polycom: { provisioning: http://prov.contoso.com/polycom/ }
   cisco: { tftp: [198.51.100.40, 198.51.100.41] }
-  yealink: { provisioning: http://prov.contoso.com/yealink/, acs: http://acs.contoso.com/, customOption: 242 }
-  snom: { provisioning: http://prov.contoso.com/snom/ }
+  yealink: { provisioning: http://prov.contoso.com/yealink/, acs: http://acs.isp.org, customOption: 242 }
+  snom: { provisioning: "http://test", file: snom/settings.php }
   avaya: { callServer: 198.51.100.20, httpServer: 198.51.100.40, settings: { MCPORT: 1719 } }
   audiocodes: { provisioning: http://prov.contoso.com/audc/ }
 `;
@@ -93,25 +93,32 @@ const ROWS: Row[] = [
     },
   },
   {
-    // Yealink administrator guides: custom option, then 66, then 43 (the ACS URL, TR-069 sub-option 1).
+    // Yealink administrator guides: custom option, then 66, then 43 (the ACS address). Option 43 as
+    // TR-069 (CWMP) defines it, code 1 the ACS URL; the usual ISC dhcpd example for
+    // http://acs.isp.org is vendor-encapsulated-options 01:12:68:74:74:70:3a:2f:2f:61:63:73:2e:69:
+    // 73:70:2e:6f:72:67.
     vendor: "Yealink",
     vendorClass: text("Yealink SIP-T46U 66.86.0.15"),
     requested: [1, 3, 6, 15, 42, 66, 43, 242],
     className: "yealink",
     expected: {
       66: tlv(66, "http://prov.contoso.com/yealink/"),
-      43: `2b 19 01 17 ${toHex(text("http://acs.contoso.com/"))}`,
+      43: "2b 14 01 12 68 74 74 70 3a 2f 2f 61 63 73 2e 69 73 70 2e 6f 72 67",
       242: tlv(242, "http://prov.contoso.com/yealink/"),
     },
   },
   {
+    // snom wiki, "Features/Auto Provisioning/DHCP/Options": option 43 tunnelling 66 "http://test"
+    // and 67 "snom/settings.php" is 42:0c:68:74:74:70:3a:2f:2f:74:65:73:74:00:43:12:73:6e:6f:6d:2f:
+    // 73:65:74:74:69:6e:67:73:2e:70:68:70:00.
     vendor: "snom",
     vendorClass: text("snomD785"),
-    requested: [1, 3, 6, 15, 42, 66, 43],
+    requested: [1, 3, 6, 15, 42, 66, 67, 43],
     className: "snom",
     expected: {
-      66: tlv(66, "http://prov.contoso.com/snom/"),
-      43: `2b 1f 01 1d ${toHex(text("http://prov.contoso.com/snom/"))}`,
+      66: tlv(66, "http://test"),
+      67: tlv(67, "snom/settings.php"),
+      43: "2b 22 42 0c 68 74 74 70 3a 2f 2f 74 65 73 74 00 43 12 73 6e 6f 6d 2f 73 65 74 74 69 6e 67 73 2e 70 68 70 00",
     },
   },
   {
@@ -178,10 +185,12 @@ it("no vendor option leaks to a client of another vendor", async () => {
   const { ack } = await s.doDORA("00:04:f2:00:00:78", {
     options: [
       [60, text("udhcp 1.36.1")],
-      [55, Uint8Array.of(1, 3, 6, 43, 66, 120, 150, 159, 160, 242)],
+      [55, Uint8Array.of(1, 3, 6, 43, 66, 67, 120, 150, 159, 160, 242)],
     ],
   });
   expect(
-    [...replyOptions(ack.reply!.bytes).keys()].filter((c) => [43, 66, 120, 150, 159, 160, 242].includes(c)),
+    [...replyOptions(ack.reply!.bytes).keys()].filter((c) =>
+      [43, 66, 67, 120, 150, 159, 160, 242].includes(c),
+    ),
   ).toEqual([]);
 });

@@ -9,7 +9,7 @@ import { expandCisco } from "./cisco.js";
 import { expandLync } from "./lync.js";
 import { POLYCOM } from "./polycom.js";
 import type { ProfilesFile } from "./schema.js";
-import { SNOM } from "./snom.js";
+import { expandSnom } from "./snom.js";
 import type { ProfileClass, ProfileContext, ProfileOutput, ProfileRecord } from "./types.js";
 import { type UrlProfile, urlProfile } from "./vendors.js";
 import { expandYealink } from "./yealink.js";
@@ -34,7 +34,7 @@ const EXPANDERS: Record<keyof ProfilesFile, Expander> = {
   polycom: byUrl(POLYCOM),
   cisco: expandCisco,
   yealink: expandYealink,
-  snom: byUrl(SNOM),
+  snom: expandSnom,
   avaya: expandAvaya,
   audiocodes: byUrl(AUDIOCODES),
 };

@@ -70,7 +70,8 @@ export const yealinkProfileSchema = z.strictObject({
 });
 
 export const snomProfileSchema = z.strictObject({
-  provisioning: url.describe("Provisioning URL: option 66 and option 43 sub-option 1"),
+  provisioning: url.describe("Setting server URL: option 66, and tunnelled as 66 in option 43"),
+  file: z.string().min(1).optional().describe("Settings file: option 67, and tunnelled as 67 in option 43"),
   vendorClass,
 });
 

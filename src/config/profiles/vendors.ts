@@ -47,12 +47,10 @@ export function serverList(ctx: ProfileContext, value: string | readonly string[
   return list.map((text) => addressOf(ctx, text) ?? text);
 }
 
-/** How a provisioning URL goes into one option: its code, and a type for codes outside the table. */
+/** An option carrying the provisioning URL as text: its code, and a type for codes outside the table. */
 export interface UrlOption {
   readonly code: number;
   readonly type?: string;
-  /** The option value made from the URL (default: the URL as text). */
-  readonly wrap?: (url: string) => unknown;
 }
 
 /** A vendor whose one setting is the provisioning URL: the options it goes in, and the classes. */
@@ -68,9 +66,9 @@ export function urlProfile(
   { codes, classes: defaults }: UrlProfile,
 ): ProfileOutput {
   const path = [...ctx.path, "provisioning"];
-  const options = codes.map(({ code, type, wrap }) => ({
+  const options = codes.map(({ code, type }) => ({
     code,
-    value: wrap ? wrap(file.provisioning) : file.provisioning,
+    value: file.provisioning,
     ...(type === undefined ? {} : { type }),
     path,
   }));
