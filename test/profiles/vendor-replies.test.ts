@@ -131,6 +131,9 @@ const ROWS: Row[] = [
     expected: { 242: tlv(242, "MCIPADD=198.51.100.20,HTTPSRVR=198.51.100.40,MCPORT=1719") },
   },
   {
+    // AudioCodes 400HD Series Administrator's Manual (LTRT-11973), "Provisioning using DHCP Option
+    // 66/67": option 160 has the highest priority, then 66/67, then 43; an http:// URL in 66 is used
+    // as given.
     vendor: "AudioCodes",
     vendorClass: text("AUDC-IPPhone-445HD_UC/3.4.6"),
     requested: [1, 3, 6, 15, 42, 160, 159, 66],
