@@ -57,6 +57,11 @@ dns:
         "_sip._tls.fabrikam.com SRV 0 0 443 edge.fabrikam.com ; line 7",
       ].sort(),
     );
+    // _sipinternal._tcp stands at the key that asked for it.
+    const line =
+      "  lync: { pool: pool01.contoso.com, edge: { name: edge.fabrikam.com, address: 198.51.100.21 }, sipInternal: true }";
+    const record = site.dns.zones.flatMap((z) => z.records).find((r) => r.name.startsWith("_sipinternal."));
+    expect(record?.source?.col).toBe(line.indexOf("sipInternal: true") + "sipInternal: ".length + 1);
   });
 
   it("encodes option 43 for MS-UC-Client as Microsoft's DHCPUtil values, and 120 as RFC 3361 names", () => {
@@ -117,7 +122,9 @@ dns:
         by: expect.objectContaining({ line: 11 }),
       }),
     ]);
-    expect(formatSite(site)).toContain(
+    const text = formatSite(site);
+    expect(text).toContain("# profile lync at lab.yaml:7:3: 11 records, class lync");
+    expect(text).toContain(
       "#   replaced: sip.fabrikam.com A 198.51.100.20 (lab.yaml:7:17) by the explicit setting at lab.yaml:11:9",
     );
   });

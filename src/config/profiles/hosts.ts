@@ -88,7 +88,8 @@ export class RecordList {
     else this.add(name, { type: "CNAME", target: host.name }, host.path);
   }
 
-  addSrv(name: string, priority: number, weight: number, port: number, host: Host): void {
-    this.add(name, { type: "SRV", priority, weight, port, target: host.name }, host.path);
+  /** An SRV record to the host; `path` is the key that asked for it (default: the host's). */
+  addSrv(name: string, priority: number, weight: number, port: number, host: Host, path = host.path): void {
+    this.add(name, { type: "SRV", priority, weight, port, target: host.name }, path);
   }
 }

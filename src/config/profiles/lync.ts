@@ -32,7 +32,7 @@ export function expandLync(ctx: ProfileContext, file: LyncProfileFile): ProfileO
   if (pool) {
     list.addHost(pool);
     list.addSrv(`_sipinternaltls._tcp.${S}`, 0, 0, 5061, pool);
-    if (file.sipInternal) list.addSrv(`_sipinternal._tcp.${S}`, 0, 0, 5060, pool);
+    if (file.sipInternal) list.addSrv(`_sipinternal._tcp.${S}`, 0, 0, 5060, pool, at("sipInternal"));
     list.addAlias(`ucupdates-r2.${D}`, pool);
   }
   const edge = file.edge === undefined ? undefined : resolveHost(ctx, file.edge, at("edge"), `sip.${S}`);
