@@ -116,15 +116,33 @@ export function explain(site: Site, query: ExplainQuery): { lines: string[] } | 
         String(o.code),
         o.name,
         o.display,
-        o.layer,
+        o.profile === undefined ? o.layer : `${o.layer} (profile ${o.profile})`,
         where(o.source),
         toHex(splitOption(o.code, o.data)),
       ]),
     ]),
   );
   lines.push("");
+  lines.push(...profilePrecedence(site, dhcpClass?.name));
   lines.push(
     "Also in every reply: 53 (message type), 54 (server identifier), 51/58/59 (lease times); only options the client asks for in 55 are sent, then those the site sets.",
   );
   return { lines };
+}
+
+/** How profile output ranks, and which of this class's profile options explicit settings replaced. */
+function profilePrecedence(site: Site, className: string | undefined): string[] {
+  const report = site.profiles;
+  if (!report || report.profiles.size === 0) return [];
+  const where = (ref: { file: string; line: number; col: number }) => `${ref.file}:${ref.line}:${ref.col}`;
+  const lines = [
+    "Precedence: host > class > subnet > global; explicit classes match before profile classes, and an explicit class named like a profile's replaces the profile's options it sets.",
+  ];
+  for (const o of report.overridden) {
+    if (className !== undefined && o.what.startsWith(`class ${className} `)) {
+      lines.push(`replaced: ${o.what} from profile ${o.profile} (${where(o.source)}) by ${where(o.by)}`);
+    }
+  }
+  lines.push("");
+  return lines;
 }

@@ -20,7 +20,9 @@ export function formatSite(site: Site): string {
     );
     for (const record of zone.records) {
       const owner = `${record.name}.`;
-      const from = record.source ? `   ; ${where(record.source)}` : "   ; generated";
+      const from = record.source
+        ? `   ; ${where(record.source)}${fromProfile(record.profile)}`
+        : "   ; generated";
       out.push(
         `${owner.padEnd(40)} ${String(record.ttl).padStart(6)} IN ${record.data.type.padEnd(5)} ${formatRecordData(record.data)}${from}`,
       );
@@ -53,7 +55,8 @@ export function formatSite(site: Site): string {
       c.match.kind === "glob"
         ? `vendor-class "${c.match.pattern}"`
         : `enterprise ${c.match.enterprise}${c.match.data ? ` data "${c.match.data.pattern}"` : ""}`;
-    out.push(...optionBlock(`class ${c.name} (${match}) options`, c.options));
+    const matchCase = c.match.exact ? ", case exact" : "";
+    out.push(...optionBlock(`class ${c.name} (${match}${matchCase}) options`, c.options));
   }
   for (const h of dhcp.hosts) {
     const who = [h.name, h.mac, h.clientId ? `client-id ${h.clientId}` : undefined].filter(Boolean).join(" ");
@@ -61,6 +64,7 @@ export function formatSite(site: Site): string {
     out.push(...optionBlock(`host ${who} → ${address} options`, h.options));
   }
   out.push("");
+  out.push(...profileSection(site));
   out.push(
     `# NTP ${site.ntp.enabled ? "enabled" : "disabled"}: stratum ${site.ntp.stratum.mode}${"stratum" in site.ntp.stratum ? ` ${site.ntp.stratum.stratum}` : ""}, refid ${site.ntp.refid}`,
   );
@@ -77,7 +81,41 @@ function optionBlock(title: string, options: OptionSet): string[] {
 
 export function formatOption(option: ConfiguredOption): string {
   const wire = toHex(splitOption(option.code, option.data));
-  return `  ${String(option.code).padStart(3)} ${option.name.padEnd(28)} ${option.display}\n      wire ${wire}\n      from ${option.layer} at ${where(option.source)}`;
+  return `  ${String(option.code).padStart(3)} ${option.name.padEnd(28)} ${option.display}\n      wire ${wire}\n      from ${option.layer} at ${where(option.source)}${fromProfile(option.profile)}`;
+}
+
+function fromProfile(profile: string | undefined): string {
+  return profile === undefined ? "" : ` (profile ${profile})`;
+}
+
+/** Each profile with its origin, what explicit settings replaced, and the isolated-lab time names. */
+function profileSection(site: Site): string[] {
+  const report = site.profiles;
+  if (!report || (report.profiles.size === 0 && report.timeNames.length === 0)) return [];
+  const out: string[] = [];
+  for (const [name, source] of report.profiles) {
+    const records = site.dns.zones.flatMap((z) => z.records.filter((r) => r.profile === name)).length;
+    const classes = site.dhcp.classes.filter((c) => c.profile === name || hasProfileOption(c.options, name));
+    out.push(
+      `# profile ${name} at ${where(source)}: ${records} record${records === 1 ? "" : "s"}, class${classes.length === 1 ? "" : "es"} ${classes.map((c) => c.name).join(", ") || "none"} (marked "profile ${name}" above)`,
+    );
+    for (const o of report.overridden.filter((x) => x.profile === name)) {
+      out.push(`#   replaced: ${o.what} (${where(o.source)}) by the explicit setting at ${where(o.by)}`);
+    }
+  }
+  if (report.timeNames.length > 0) {
+    out.push(
+      `# isolated-lab time: ${report.timeNames.length} time server names answer A ${site.listen.address} (authoritative):`,
+    );
+    out.push(`#   ${report.timeNames.join(" ")}`);
+  }
+  out.push("");
+  return out;
+}
+
+function hasProfileOption(options: OptionSet, profile: string): boolean {
+  for (const o of options.values()) if (o.profile === profile) return true;
+  return false;
 }
 
 function where(ref: SourceRef): string {

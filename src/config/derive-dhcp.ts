@@ -10,6 +10,7 @@ import {
 import type { Diagnostic, PathSegment } from "./diagnostics.js";
 import { parseDuration } from "./durations.js";
 import { broadcastOf, cidrContains, formatIpv4, IPV4_EXPECTED, parseCidr, parseIpv4 } from "./ipv4.js";
+import { mergeProfileClasses, type ProfileExpansion } from "./profiles/expand.js";
 import type { ClassFile, HostFile, SiteFile, SubnetFile } from "./schema.js";
 import type {
   AddressRange,
@@ -57,6 +58,7 @@ export function deriveDhcp(
   file: SiteFile,
   self: number,
   diagnostics: Diagnostic[],
+  profiles?: ProfileExpansion,
 ): DhcpSite {
   const ctx: Context = { source, diagnostics, self };
   const d = file.dhcp;
@@ -110,7 +112,7 @@ export function deriveDhcp(
   return Object.freeze({
     enabled: d.enabled,
     subnets: Object.freeze(subnets),
-    classes: Object.freeze(classes),
+    classes: Object.freeze(mergeProfileClasses(classes, profiles)),
     hosts: Object.freeze(hosts),
     options: globalOptions,
     offerHoldSeconds: seconds(ctx, d.offerHold, ["dhcp", "offerHold"]) ?? 30,
@@ -290,15 +292,22 @@ function checkPoolOverlaps(ctx: Context, subnets: readonly DhcpSubnet[]): void {
 
 function deriveClass(ctx: Context, c: ClassFile, path: PathSegment[]): DhcpClass {
   let match: VendorClassMatch;
+  const exact = c.match.case === "exact";
   if ("vendor-class" in c.match) {
     const pattern = c.match["vendor-class"];
-    match = { kind: "glob", pattern, regex: globToRegExp(pattern) };
+    match = { kind: "glob", pattern, regex: globToRegExp(pattern, exact), ...(exact ? { exact } : {}) };
   } else {
     const data = c.match.data;
+    if (exact && data === undefined) {
+      ctx.diagnostics.push(
+        ctx.source.diagnostic("warning", [...path, "match", "case"], "case applies only to a data glob"),
+      );
+    }
     match = {
       kind: "enterprise",
       enterprise: c.match.enterprise,
-      ...(data === undefined ? {} : { data: { pattern: data, regex: globToRegExp(data) } }),
+      ...(data === undefined ? {} : { data: { pattern: data, regex: globToRegExp(data, exact) } }),
+      ...(exact && data !== undefined ? { exact } : {}),
     };
   }
   return Object.freeze({

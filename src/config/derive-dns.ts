@@ -1,8 +1,10 @@
 import { type Diagnostic, formatPath, type PathSegment } from "./diagnostics.js";
 import { isInZone, normalizeName } from "./dns-names.js";
 import { cidrContains, formatIpv4, parseIpv4 } from "./ipv4.js";
+import type { GeneratedRecord } from "./profiles/expand.js";
+import { mergeGeneratedRecords } from "./profiles/merge-records.js";
 import { parseRecordLine, recordTarget } from "./records.js";
-import type { Cidr, RecordData, ResourceRecord, SourceRef, Zone } from "./site.js";
+import type { Cidr, ProfileOverride, RecordData, ResourceRecord, SourceRef, Zone } from "./site.js";
 import type { YamlSource } from "./yaml-source.js";
 
 export interface DnsDerivationInput {
@@ -15,6 +17,12 @@ export interface DnsDerivationInput {
   readonly subnets: readonly Cidr[];
   readonly forwarding: boolean;
   readonly serial: number;
+  /** Records from site.yaml `profiles:`; records written in zones replace them. */
+  readonly generated?: readonly GeneratedRecord[];
+  /** ntp.isolatedLab time names (A self); kept out of the synthesised reverse zones. */
+  readonly labTime?: readonly GeneratedRecord[];
+  /** Receives the generated records that written ones replaced. */
+  readonly overridden?: ProfileOverride[];
 }
 
 type Soa = Extract<RecordData, { type: "SOA" }>;
@@ -102,8 +110,20 @@ export function deriveZones(
     });
   }
 
+  const merge = (generated: readonly GeneratedRecord[] | undefined) =>
+    mergeGeneratedRecords(
+      drafts,
+      generated ?? [],
+      input.defaultTtl,
+      source,
+      diagnostics,
+      input.overridden ?? [],
+      (record, path) => recordPaths.set(record, path),
+    );
+  merge(input.generated);
   const userZones = [...drafts.values()];
   addReverseZones(drafts, userZones, input);
+  merge(input.labTime);
   for (const draft of drafts.values()) completeApex(draft, input, diagnostics, source);
   addNameserverAddress(drafts, input);
   for (const draft of drafts.values()) checkZone(draft, source, diagnostics);

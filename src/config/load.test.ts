@@ -262,7 +262,7 @@ describe("a union of mappings", () => {
     ).toEqual([
       't.yaml:5:39: dhcp.classes[0].match.enterprise: expected a number, got "x"',
       "t.yaml:6:41: dhcp.classes[1].match.vendor-class: expected a string, got 5",
-      't.yaml:7:25: dhcp.classes[2].match: expected { vendor-class: "glob" } or { enterprise: number, data?: "glob" }',
+      't.yaml:7:25: dhcp.classes[2].match: expected { vendor-class: "glob" } or { enterprise: number, data?: "glob" }, each with an optional case: exact',
     ]);
   });
 });

@@ -9,9 +9,11 @@ import { parseDuration } from "./durations.js";
 import { checkHost } from "./host-check.js";
 import type { HostNetwork } from "./host-network.js";
 import { IPV4_EXPECTED, LOOPBACK, parseCidr, parseIpv4 } from "./ipv4.js";
+import { expandProfiles } from "./profiles/expand.js";
 import type { SiteFile } from "./schema.js";
 import type { Cidr, NtpStratumMode, Site, Upstream } from "./site.js";
 import { checkStructure, withoutPaths } from "./structure.js";
+import { labTimeRecords } from "./time-names.js";
 import { unusedSettings } from "./unused.js";
 import { YamlSource } from "./yaml-source.js";
 
@@ -142,7 +144,9 @@ function derive(source: YamlSource, file: SiteFile, diagnostics: Diagnostic[], o
     error(["listen", "bind"], "DNS and NTP need at least one address to bind to");
   }
 
-  const dhcp = deriveDhcp(source, file, self, diagnostics);
+  const profiles = expandProfiles(source, file.profiles, { sipDomain, dhcpDomain, self }, diagnostics);
+  const labTime = labTimeRecords(source, file.ntp.isolatedLab, self, file.ntp.enabled, diagnostics);
+  const dhcp = deriveDhcp(source, file, self, diagnostics, profiles);
   const subnets = cidrsOf(dhcp.subnets);
   const defaultAllow = [...subnets, LOOPBACK];
 
@@ -166,6 +170,9 @@ function derive(source: YamlSource, file: SiteFile, diagnostics: Diagnostic[], o
       subnets,
       forwarding: forwarders.length > 0,
       serial,
+      generated: profiles.records,
+      labTime: labTime.records,
+      overridden: profiles.overridden,
     },
     diagnostics,
   );
@@ -203,6 +210,11 @@ function derive(source: YamlSource, file: SiteFile, diagnostics: Diagnostic[], o
     dhcpDomain,
     file: resolve(source.file),
     stateDir: file.stateDir,
+    profiles: Object.freeze({
+      profiles: profiles.profiles,
+      overridden: Object.freeze(profiles.overridden),
+      timeNames: Object.freeze(labTime.names),
+    }),
     listen: Object.freeze({
       address: file.listen.address,
       bind: Object.freeze(bind),

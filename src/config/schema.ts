@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { DURATION_PATTERN } from "./durations.js";
 import { IPV4_EXPECTED } from "./ipv4.js";
+import { isolatedLabSchema, profilesSchema } from "./profiles/schema.js";
 
 /**
  * The structure of site.yaml. zod checks shapes and scalar forms (and gives the JSON Schema that
@@ -53,10 +54,16 @@ export const listenSchema = z
   })
   .describe("Where this box listens");
 
+const globCase = z
+  .enum(["insensitive", "exact"])
+  .optional()
+  .describe("Glob matching: case-insensitive by default; exact compares case as sent");
+
 const vendorClassMatch = z.union(
   [
     z.strictObject({
       "vendor-class": z.string().min(1).describe("Glob (* and ?) on the text form of option 60"),
+      case: globCase,
     }),
     z.strictObject({
       enterprise: z
@@ -66,9 +73,13 @@ const vendorClassMatch = z.union(
         .max(4294967295)
         .describe("RFC 3925 enterprise number (Polycom: 13885)"),
       data: z.string().min(1).optional().describe("Glob on one of the enterprise's data items"),
+      case: globCase,
     }),
   ],
-  { error: 'expected { vendor-class: "glob" } or { enterprise: number, data?: "glob" }' },
+  {
+    error:
+      'expected { vendor-class: "glob" } or { enterprise: number, data?: "glob" }, each with an optional case: exact',
+  },
 );
 
 export const subnetSchema = z.strictObject({
@@ -246,6 +257,7 @@ export const ntpSchema = z.strictObject({
     })
     .prefault({}),
   maxClients: z.number().int().min(16).default(10000),
+  isolatedLab: isolatedLabSchema,
 });
 
 export const siteFileSchema = z
@@ -273,6 +285,7 @@ export const siteFileSchema = z
     dhcp: dhcpSchema.prefault({}),
     dns: dnsSchema.prefault({}),
     ntp: ntpSchema.prefault({}),
+    profiles: profilesSchema.optional(),
   })
   .describe("siteboot site configuration");
 

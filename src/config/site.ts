@@ -34,6 +34,25 @@ export interface Site {
   readonly log: LogSettings;
   /** Directory for persistent state (the lease journal). */
   readonly stateDir: string;
+  /** What the `profiles:` block and `ntp.isolatedLab` generated, and what explicit settings replaced. */
+  readonly profiles?: ProfileReport;
+}
+
+/** One profile output that an explicit setting replaced (precedence: explicit > profile). */
+export interface ProfileOverride {
+  readonly profile: string;
+  /** e.g. "sip.fabrikam.com A 198.51.100.20" or "class lync option 120". */
+  readonly what: string;
+  readonly source: SourceRef;
+  readonly by: SourceRef;
+}
+
+export interface ProfileReport {
+  /** Profile name → where it stands in site.yaml. */
+  readonly profiles: ReadonlyMap<string, SourceRef>;
+  readonly overridden: readonly ProfileOverride[];
+  /** Time server names answered with A self (ntp.isolatedLab). */
+  readonly timeNames: readonly string[];
 }
 
 export interface ListenSettings {
@@ -83,6 +102,8 @@ export interface ConfiguredOption {
   readonly display: string;
   readonly layer: OptionLayer;
   readonly source: SourceRef;
+  /** The profile that generated this option (site.yaml `profiles:`), when one did. */
+  readonly profile?: string;
 }
 
 /** Options keyed by code. */
@@ -113,8 +134,8 @@ export interface DhcpSubnet {
 }
 
 export type VendorClassMatch =
-  /** Glob (`*`, `?`) on the text form of option 60, case-sensitive as sent. */
-  | { readonly kind: "glob"; readonly pattern: string; readonly regex: RegExp }
+  /** Glob (`*`, `?`) on the text form of option 60; case-insensitive unless `exact`. */
+  | { readonly kind: "glob"; readonly pattern: string; readonly regex: RegExp; readonly exact?: boolean }
   /**
    * RFC 3925 binary form (Polycom sends enterprise 13885 with sub-options): matches when the option
    * carries a vendor-class block of this enterprise number and, when `data` is given, one of its
@@ -124,6 +145,7 @@ export type VendorClassMatch =
       readonly kind: "enterprise";
       readonly enterprise: number;
       readonly data?: { readonly pattern: string; readonly regex: RegExp };
+      readonly exact?: boolean;
     };
 
 export interface DhcpClass {
@@ -131,6 +153,8 @@ export interface DhcpClass {
   readonly match: VendorClassMatch;
   readonly options: OptionSet;
   readonly source: SourceRef;
+  /** The profile that generated this class, when one did (its options may be overridden). */
+  readonly profile?: string;
 }
 
 export interface DhcpHost {
@@ -202,6 +226,8 @@ export interface ResourceRecord {
   readonly data: RecordData;
   /** Absent for records siteboot generated (SOA, NS, synthesised PTR). */
   readonly source?: SourceRef;
+  /** The profile (or "isolatedLab") that generated this record, when one did. */
+  readonly profile?: string;
 }
 
 export interface Zone {

@@ -31,6 +31,13 @@ export function checkStructure(
       }
       return;
     }
+    if (issue.code === "invalid_key") {
+      // A key a map does not take (Avaya's settings names): pointed at the key, in the key's own words.
+      failed.push(path);
+      const reason = issue.issues[0]?.message ?? issue.message;
+      diagnostics.push(source.diagnostic("error", path, reason, { key: true }));
+      return;
+    }
     const meant = issue.code === "invalid_union" ? meantAlternative(issue.errors) : undefined;
     if (meant) {
       for (const inner of meant) report(inner, path);
@@ -87,6 +94,8 @@ function describeIssue(issue: z.core.$ZodIssue, source: YamlSource, path: PathSe
     if (issue.message.startsWith("Invalid input")) return `expected ${article(issue.expected)}, got ${got}`;
     return `${issue.message}, got ${got}`;
   }
+  // A missing value of a union (a class's match, a profile's host) is simply missing.
+  if (issue.code === "invalid_union" && !source.has(path)) return `is required: ${issue.message}`;
   if (issue.code === "invalid_value" && issue.message.startsWith("Invalid option")) {
     return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
   }

@@ -152,7 +152,7 @@ describe("the appliance on loopback", () => {
       summary: string;
     }[];
     expect(timeline.map((e) => e.summary)).toEqual([
-      "A sip.fabrikam.com → NOERROR (1)",
+      "A sip.fabrikam.com → NOERROR 198.51.100.20",
       "SRV _sipinternal._tcp.fabrikam.com.contoso.com → NXDOMAIN",
     ]);
     expect((await fetch(`${a.controlUrl}/clients/00:11:22:33:44:55/timeline`)).status).toBe(404);

@@ -155,7 +155,8 @@ describe("the appliance in a namespace lab", () => {
           e,
         ),
       (e: string) => e.startsWith("DHCP  REQUEST → ACK 198.51.100."),
-      (e: string) => e === "DNS  SRV _sipinternaltls._tcp.fabrikam.com → NOERROR 0 0 5061 pool01.contoso.com.",
+      (e: string) =>
+        e === "DNS  SRV _sipinternaltls._tcp.fabrikam.com → NOERROR 0 0 5061 pool01.contoso.com.",
       (e: string) => e === "DNS  A pool01.contoso.com → NOERROR 198.51.100.20",
       (e: string) => e === "DNS  SRV _sipinternal._tcp.fabrikam.com.contoso.com → NXDOMAIN",
       (e: string) => e.startsWith("NTP  NTP v4 → reply stratum 10"),

@@ -200,7 +200,7 @@ describe("siteboot serve as a process", () => {
       expect(line).toMatch(/^\d\d:\d\d:\d\d\.\d{3} (TRACE|DEBUG|INFO |WARN |ERROR|FATAL) \S/);
     expect(lines.filter((l) => l.includes("dns.query"))).toEqual([
       expect.stringMatching(
-        /INFO {2}dns\.query +dns A sip\.fabrikam\.com from 127\.0\.0\.1 → NOERROR source=authority micros=[\d.]+$/,
+        /INFO {2}dns\.query +dns A sip\.fabrikam\.com from 127\.0\.0\.1 → NOERROR source=authority answer=198\.51\.100\.20 micros=[\d.]+$/,
       ),
     ]);
     expect(lines.some((l) => / INFO {2}siteboot serving contoso-lab: .* codeCache=used$/.test(l))).toBe(true);

@@ -21,10 +21,12 @@ function records(site: Site, zone: string) {
 }
 
 describe("the shipped example (the CX700 lab)", () => {
-  it("has every record the CX700 sign-in sequence needs", async () => {
+  it("has every record the CX700 sign-in sequence needs, all from the lync profile line", async () => {
     const site = await example();
-    const names = site.dns.zones.flatMap((z) => z.records.map((r) => `${r.name} ${r.data.type}`));
-    for (const needed of [
+    const text = readFileSync("config/site.yaml", "utf8").split("\n");
+    const records = site.dns.zones.flatMap((z) => z.records);
+    const names = records.map((r) => `${r.name} ${r.data.type}`);
+    const signIn = [
       "contoso.com A",
       "dc01.contoso.com A",
       "pool01.contoso.com A",
@@ -36,15 +38,46 @@ describe("the shipped example (the CX700 lab)", () => {
       "_sip._tls.fabrikam.com SRV",
       "_ntp._udp.fabrikam.com SRV",
       "ntp.contoso.com A",
-    ]) {
+    ];
+    for (const needed of signIn) {
       expect(names).toContain(needed);
+      const record = records.find((r) => `${r.name} ${r.data.type}` === needed);
+      expect(record?.profile).toBe("lync");
+      expect(text[(record?.source?.line ?? 0) - 1]).toMatch(/^ {2}lync: \{/);
     }
+    // No sign-in record is written by hand: dns.zones holds only this box and the provisioning server.
+    expect(records.filter((r) => r.source && r.profile === undefined).map((r) => r.name)).toEqual([
+      "siteboot.contoso.com",
+      "prov.contoso.com",
+    ]);
+  });
+
+  it("answers the phones' built-in time server names with this box (ntp.isolatedLab)", async () => {
+    const site = await example();
+    expect(site.profiles?.timeNames).toContain("time.windows.com");
+    expect(site.profiles?.timeNames).toContain("0.pool.ntp.org");
+    const zone = site.dns.zones.find((z) => z.origin === "time.windows.com");
+    expect(zone?.records.map((r) => `${r.name} ${r.data.type} ${JSON.stringify(r.data)}`)).toContain(
+      'time.windows.com A {"type":"A","address":"198.51.100.2"}',
+    );
+  });
+
+  it("gives MS-UC-Client option 43 (certificate provisioning) and 120 from the lync profile", async () => {
+    const site = await example();
+    const lync = site.dhcp.classes.find((c) => c.name === "lync");
+    expect(lync?.match.kind === "glob" && lync.match.pattern).toBe("MS-UC-Client");
+    expect(lync?.options.get(120)?.display).toBe("[pool01.contoso.com]");
+    expect(lync?.options.get(43)?.display).toBe(
+      '{1: "MS-UC-Client", 2: "https", 3: "pool01.contoso.com", 4: "443", 5: "/CertProv/CertProvisioningService.svc"}',
+    );
   });
 
   it("resolves self, generates SOA and NS, orders zones most specific first", async () => {
     const site = await example();
     expect(site.dns.zones.map((z) => z.origin)).toEqual([
       "100.51.198.in-addr.arpa",
+      "pool.ntp.org",
+      "time.windows.com",
       "contoso.com",
       "fabrikam.com",
     ]);

@@ -6,7 +6,7 @@ import type { PathSegment } from "../../src/config/diagnostics.js";
  * otherwise valid site; the test expects a diagnostic at exactly that place.
  */
 export interface JsonSchema {
-  type?: string;
+  type?: string | string[];
   properties?: Record<string, JsonSchema>;
   additionalProperties?: boolean | JsonSchema;
   required?: string[];
@@ -43,6 +43,7 @@ const NUMBER = 12345;
  */
 const FREE_TEXT = [
   "$schema",
+  "profiles.*.vendorClass",
   "site.name",
   "stateDir",
   "dhcp.classes.*.name",
@@ -59,7 +60,18 @@ export function casesOf(schema: JsonSchema, base: unknown): Case[] {
 
 function walk(node: JsonSchema, path: PathSegment[], base: unknown, cases: Case[]): void {
   if (node.anyOf?.some((alternative) => alternative.type === "object")) {
+    const example = valueAt(base, path);
+    if (
+      example !== undefined &&
+      (example === null || typeof example !== "object" || Array.isArray(example))
+    ) {
+      // The base writes a scalar form here (a host as "self" rather than { name, address }): bad
+      // values are tried against the whole union; the mapping forms need an example elsewhere.
+      walk({ anyOf: node.anyOf.filter((alternative) => alternative.type !== "object") }, path, base, cases);
+      return;
+    }
     node.anyOf.forEach((alternative, k) => {
+      if (alternative.type !== "object") return;
       const at = exampleOf(alternative, path, base);
       if (at === undefined)
         throw new Error(`the base site has no example of ${path.join(".")} in form ${k + 1}; add one`);
@@ -113,7 +125,11 @@ function malformed(node: JsonSchema, path: readonly PathSegment[]): unknown[] {
   }
   const out = candidates.filter((v) => !accepts(node, v));
   // Text must be refused somewhere, by the schema or by the meaning checks, unless it is free.
-  if (!free && (node.type === "string" || node.type === undefined)) out.push(BAD);
+  const text =
+    node.type === undefined ||
+    node.type === "string" ||
+    (Array.isArray(node.type) && node.type.includes("string"));
+  if (!free && text) out.push(BAD);
   if (!free && accepts(node, "")) out.push("");
   return [...new Set(out)];
 }
@@ -121,6 +137,7 @@ function malformed(node: JsonSchema, path: readonly PathSegment[]): unknown[] {
 /** True when the value passes the (scalar part of the) schema node. */
 export function accepts(node: JsonSchema, value: unknown): boolean {
   if (node.anyOf) return node.anyOf.some((alternative) => accepts(alternative, value));
+  if (Array.isArray(node.type)) return node.type.some((type) => accepts({ ...node, type }, value));
   if ("const" in node) return value === node.const;
   if (node.enum) return node.enum.includes(value);
   switch (node.type) {

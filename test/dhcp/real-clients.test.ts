@@ -6,48 +6,20 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DhcpLeaseEvent, DhcpMessageEvent } from "../../src/observe/events.js";
 import { canUseNetns } from "../helpers/netns.js";
+import {
+  lastBlock,
+  setMac as setClientMac,
+  startCapture,
+  stopCapture,
+  writeHook,
+  wroteBlock,
+} from "./client-hooks.js";
 import { DhcpLab, type RunningServer, siteYaml, sleep, waitForFile } from "./dhcp-lab.js";
-
-const HOOK = `#!/bin/sh
-# Records what the client learned; configures the address so unicast renewals can leave.
-out="$(dirname "$0")/$(basename "$0" .sh).out"
-{ echo "reason=$reason$1"; env | sort; echo "--"; } >> "$out"
-case "$reason$1" in
-  BOUND|RENEW|REBIND|REBOOT) ip addr replace "$new_ip_address/24" dev "$interface" ;;
-  bound|renew) ip addr replace "$ip/24" dev "$interface" ;;
-esac
-exit 0
-`;
-
-/**
- * True once the hook has written a whole block for `reason`: the hook appends the reason, the
- * environment and "--" in several writes, and a block read halfway would lack its values.
- */
-function wroteBlock(reason: string): (text: string) => boolean {
-  return (text) =>
-    text
-      .split("--\n")
-      .slice(0, -1)
-      .some((block) => block.startsWith(`reason=${reason}\n`));
-}
-
-/** Key=value lines of the last block whose reason is one of `reasons`. */
-function lastBlock(text: string, reasons: string[]): Map<string, string> {
-  const blocks = text.split("--\n").map((block) => {
-    const map = new Map<string, string>();
-    for (const line of block.split("\n")) {
-      const eq = line.indexOf("=");
-      if (eq > 0) map.set(line.slice(0, eq), line.slice(eq + 1));
-    }
-    return map;
-  });
-  return blocks.filter((b) => reasons.includes(b.get("reason") ?? "")).at(-1) ?? new Map();
-}
 
 const DUID_CLIENT_MAC = "00:04:f2:00:00:02";
 const DUID_CLIENT_ADDRESS = "198.51.100.51";
@@ -63,17 +35,10 @@ describe.skipIf(!canUseNetns())("real DHCP clients in network namespaces", () =>
   let capture: ChildProcess;
   const pcap = join(lab.dir, "lab0.pcap");
 
-  function hook(name: string): string {
-    const path = lab.writeFile(`${name}.sh`, HOOK);
-    chmodSync(path, 0o755);
-    return path;
-  }
+  const hook = (name: string) => writeHook(lab, name);
 
   function setMac(mac: string) {
-    lab.net.exec(client, "ip", "link", "set", ifname, "down");
-    lab.net.exec(client, "ip", "addr", "flush", "dev", ifname);
-    lab.net.exec(client, "ip", "link", "set", ifname, "address", mac);
-    lab.net.exec(client, "ip", "link", "set", ifname, "up");
+    setClientMac(lab.net, client, ifname, mac);
   }
 
   function messages(mac: string): DhcpMessageEvent[] {
@@ -85,24 +50,7 @@ describe.skipIf(!canUseNetns())("real DHCP clients in network namespaces", () =>
     client = lab.net.namespace("cli");
     ifname = `sb${lab.net.id}`;
     lab.net.link({ ns: app, ifname: "lab0", address: "198.51.100.2/24" }, { ns: client, ifname });
-    capture = lab.net.spawn(app, "tshark", [
-      "-i",
-      "lab0",
-      "-q",
-      "-w",
-      pcap,
-      "-f",
-      "udp port 67 or udp port 68",
-    ]);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("tshark did not start")), 20_000);
-      capture.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
-        if (chunk.includes("Capturing on")) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
+    capture = await startCapture(lab.net, app, "lab0", pcap);
     // A second reservation, for the dhcpcd that identifies itself by DUID.
     const site = lab.writeFile(
       "site.yaml",
@@ -316,10 +264,7 @@ describe.skipIf(!canUseNetns())("real DHCP clients in network namespaces", () =>
 
   it("tshark finds no malformed packet, and option 66 went out as the exact string", async () => {
     await sleep(500);
-    capture.kill("SIGINT");
-    await new Promise((resolve) =>
-      capture.exitCode !== null ? resolve(null) : capture.once("exit", resolve),
-    );
+    await stopCapture(capture);
     const all = execFileSync("tshark", ["-r", pcap, "-Y", "dhcp"], { encoding: "utf8" });
     expect(all.split("\n").filter(Boolean).length).toBeGreaterThanOrEqual(12);
     const malformed = execFileSync(

@@ -46,8 +46,9 @@ type Row = [
 ];
 
 const rows: Row[] = [
-  // The CX700 sign-in sequence (deployment guide, steps 2–22).
-  ["time.windows.com", "A", "REFUSED", "qr rd", [], [], []],
+  // The CX700 sign-in sequence (deployment guide, steps 2–22); time.windows.com is this box
+  // (ntp.isolatedLab), so the phone's built-in time server answers in a lab without internet.
+  ["time.windows.com", "A", "NOERROR", "qr aa rd", ["time.windows.com. 3600 A 198.51.100.2"], [], []],
   ["time.windows.com.contoso.com", "A", "NXDOMAIN", "qr aa rd", [], [CONTOSO_SOA], []],
   [
     "_ntp._udp.fabrikam.com",

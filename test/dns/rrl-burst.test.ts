@@ -16,7 +16,7 @@ import { decodeReply, EXAMPLE_SITE, exampleSite } from "./site-fixture.js";
 
 /** The CX700 sign-in sequence of the deployment guide: name, type, rcode, answer count. */
 const SIGN_IN: readonly [string, number, string, number][] = [
-  ["time.windows.com", TYPE.A, "REFUSED", 0],
+  ["time.windows.com", TYPE.A, "NOERROR", 1], // ntp.isolatedLab in the example
   ["time.windows.com.contoso.com", TYPE.A, "NXDOMAIN", 0],
   ["_ntp._udp.fabrikam.com", TYPE.SRV, "NOERROR", 1],
   ["dc01.contoso.com", TYPE.A, "NOERROR", 1],

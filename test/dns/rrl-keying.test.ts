@@ -65,7 +65,7 @@ describe("RRL keying through the engine", () => {
     ).toBe(2);
     expect(served("dc01.contoso.com", TYPE.AAAA)).toBe(2);
     // REFUSED (outside the zones, no forwarding), class CH and FORMERR share one error bucket.
-    expect(served("time.windows.com", TYPE.A, PHONE, 2)).toBe(2);
+    expect(served("www.example.net", TYPE.A, PHONE, 2)).toBe(2);
     const chaos = encodeQuery({ name: "version.bind", type: TYPE.TXT, class: 3 });
     const formerr = encodeQuery({ name: "sip.fabrikam.com" });
     formerr.writeUInt16BE(2, 4);

@@ -1,13 +1,14 @@
 /**
  * Globs for vendor-class matching: `*` any run of characters, `?` exactly one, everything else
- * literal (case-sensitive, as the client sent it). Anchored at both ends.
+ * literal. Anchored at both ends. Case-insensitive unless `exact` is asked for: vendors change the
+ * case of their own names between models and firmware ("yealink" vs "Yealink SIP-T46U").
  */
-export function globToRegExp(pattern: string): RegExp {
+export function globToRegExp(pattern: string, exact = false): RegExp {
   let source = "";
   for (const ch of pattern) {
     if (ch === "*") source += ".*";
     else if (ch === "?") source += ".";
     else source += /[\\^$.*+?()[\]{}|/]/.test(ch) ? `\\${ch}` : ch;
   }
-  return new RegExp(`^${source}$`, "su");
+  return new RegExp(`^${source}$`, exact ? "su" : "siu");
 }

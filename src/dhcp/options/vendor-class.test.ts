@@ -103,7 +103,9 @@ describe("matchVendorClass", () => {
   it("matches globs on the text form", () => {
     expect(matchVendorClass(globMatch("MS-UC-Client"), bytes(`"MS-UC-Client"`))).toBe(true);
     expect(matchVendorClass(globMatch("Polycom-*"), bytes(`"Polycom-VVX410"`))).toBe(true);
-    expect(matchVendorClass(globMatch("Polycom-*"), bytes(`"polycom-VVX410"`))).toBe(false);
+    expect(matchVendorClass(globMatch("Polycom-*"), bytes(`"polycom-VVX410"`))).toBe(true);
+    const exact = { kind: "glob", pattern: "Polycom-*", regex: globToRegExp("Polycom-*", true) } as const;
+    expect(matchVendorClass(exact, bytes(`"polycom-VVX410"`))).toBe(false);
     expect(matchVendorClass(globMatch("*SoundPointIP*"), POLYCOM_IP601)).toBe(true);
   });
 
@@ -131,5 +133,12 @@ describe("globToRegExp", () => {
     expect(globToRegExp("*").test("line\nbreak")).toBe(true);
     expect(globToRegExp("caf?").test("café")).toBe(true);
     expect(globToRegExp("").test("")).toBe(true);
+  });
+
+  it("ignores case unless exact is asked for", () => {
+    expect(globToRegExp("yealink*").test("Yealink SIP-T46U")).toBe(true);
+    expect(globToRegExp("MS-UC-CLIENT").test("MS-UC-Client")).toBe(true);
+    expect(globToRegExp("yealink*", true).test("Yealink SIP-T46U")).toBe(false);
+    expect(globToRegExp("Yealink*", true).test("Yealink SIP-T46U")).toBe(true);
   });
 });
