@@ -9,6 +9,7 @@ import type { Site } from "./config/site.js";
 import { DhcpService } from "./dhcp/dhcp-service.js";
 import { FileLeaseStore, type Lease, type LeaseStore } from "./dhcp/leases/lease-store.js";
 import { DnsService } from "./dns/dns-service.js";
+import { LeaseNames } from "./dns/lease-names.js";
 import { NtpService } from "./ntp/ntp-service.js";
 import { ControlServer, type ControlSource } from "./observe/control-server.js";
 import { eventLogger } from "./observe/event-log.js";
@@ -46,6 +47,8 @@ export class Appliance implements ControlSource {
   readonly events = new EventBus();
   readonly timeline = new Timeline(DEFAULT_TIMELINE_LIMITS, (address) => this.#activeMac(address));
   readonly metrics: Metrics;
+  /** Lease host names served in DNS (`dhcp.ddns`), taken again from the leases at start and reload. */
+  readonly leaseNames = new LeaseNames();
   readonly #options: ApplianceOptions;
   readonly #log: Logger;
   readonly #services = new Map<ServiceName, Service>();
@@ -116,6 +119,7 @@ export class Appliance implements ControlSource {
 
     this.#site = site;
     this.#loadedAt = Date.now();
+    this.#restoreLeaseNames(site);
     try {
       for (const name of ORDER) {
         if (!enabled(site, name)) continue;
@@ -181,6 +185,7 @@ export class Appliance implements ControlSource {
           this.#options.leases ?? new FileLeaseStore({ dir: this.#options.stateDir ?? this.#site.stateDir });
         await this.#leases.open();
       }
+      this.#restoreLeaseNames(site);
       for (const name of ORDER) {
         const running = this.#services.get(name);
         const wanted = enabled(site, name);
@@ -237,6 +242,12 @@ export class Appliance implements ControlSource {
       this.#services.delete(name);
     }
     await this.#leases?.close();
+  }
+
+  /** Lease names from the lease store (the journal after a restart) under the site's rules. */
+  #restoreLeaseNames(site: Site): void {
+    const leases = this.#leases?.all() ?? [];
+    for (const event of this.leaseNames.rebuild(site, leases, Date.now())) this.#emit(event);
   }
 
   healthy(): boolean {
@@ -305,11 +316,12 @@ export class Appliance implements ControlSource {
         service = new DhcpService(site, {
           events,
           leases: this.#leases as LeaseStore,
+          leaseNames: this.leaseNames,
           ...(this.#options.dhcpClientPort === undefined ? {} : { clientPort: this.#options.dhcpClientPort }),
         });
         break;
       case "dns":
-        service = new DnsService(site, { events });
+        service = new DnsService(site, { events, leaseNames: this.leaseNames });
         break;
       case "ntp":
         service = new NtpService(site, { events });
