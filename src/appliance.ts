@@ -15,12 +15,16 @@ import { ControlServer, type ControlSource } from "./observe/control-server.js";
 import { eventLogger } from "./observe/event-log.js";
 import { EventBus, type SitebootEvent } from "./observe/events.js";
 import { Metrics, type PoolUsage } from "./observe/metrics.js";
+import { EventStream } from "./observe/status-page/event-stream.js";
+import { type ReloadResult, type ServedName, serveStatusPage } from "./observe/status-page/routes.js";
 import type { SystemdNotifier } from "./observe/systemd-notify.js";
 import { DEFAULT_TIMELINE_LIMITS, Timeline } from "./observe/timeline.js";
 import type { Service } from "./service.js";
 
 type ServiceName = Service["name"];
 const ORDER: readonly ServiceName[] = ["dhcp", "dns", "ntp", "control"];
+/** Reloads the status page lists. */
+const RELOADS_KEPT = 10;
 
 export interface ApplianceOptions {
   readonly file: string;
@@ -49,6 +53,10 @@ export class Appliance implements ControlSource {
   readonly metrics: Metrics;
   /** Lease host names served in DNS (`dhcp.ddns`), taken again from the leases at start and reload. */
   readonly leaseNames = new LeaseNames();
+  /** Live updates of the status page. */
+  readonly #stream = new EventStream();
+  /** The last reloads, oldest first, for the status page. */
+  readonly #reloadHistory: ReloadResult[] = [];
   readonly #options: ApplianceOptions;
   readonly #log: Logger;
   readonly #services = new Map<ServiceName, Service>();
@@ -74,6 +82,7 @@ export class Appliance implements ControlSource {
     this.metrics = new Metrics(() => this.#poolUsage());
     this.events.subscribe((e) => this.timeline.record(e));
     this.events.subscribe((e) => this.metrics.record(e));
+    this.events.subscribe((e) => this.#stream.record(e));
     this.events.subscribe(eventLogger(this.#log, () => this.#site?.log.eventLevel ?? "debug"));
   }
 
@@ -166,6 +175,7 @@ export class Appliance implements ControlSource {
         for (const line of errors) this.#log.error({ reason }, `reload rejected: ${line}`);
         this.#reloads.failed++;
         this.#reloads.last = { at: Date.now(), ok: false, errors };
+        this.#remember({ ...this.#reloads.last, reason });
         this.#emit({
           type: "service.state",
           at: Date.now(),
@@ -200,6 +210,7 @@ export class Appliance implements ControlSource {
       this.#loadedAt = Date.now();
       this.#reloads.ok++;
       this.#reloads.last = { at: Date.now(), ok: true };
+      this.#remember({ ...this.#reloads.last, reason });
       this.#emit({
         type: "service.state",
         at: Date.now(),
@@ -211,6 +222,7 @@ export class Appliance implements ControlSource {
     } catch (error) {
       this.#reloads.failed++;
       this.#reloads.last = { at: Date.now(), ok: false, errors: [(error as Error).message] };
+      this.#remember({ ...this.#reloads.last, reason });
       this.#emit({
         type: "service.error",
         at: Date.now(),
@@ -242,6 +254,25 @@ export class Appliance implements ControlSource {
       this.#services.delete(name);
     }
     await this.#leases?.close();
+  }
+
+  #remember(result: ReloadResult): void {
+    this.#reloadHistory.push(result);
+    if (this.#reloadHistory.length > RELOADS_KEPT) this.#reloadHistory.shift();
+  }
+
+  reloadHistory(): readonly ReloadResult[] {
+    return this.#reloadHistory;
+  }
+
+  pools(): readonly PoolUsage[] {
+    return this.#poolUsage();
+  }
+
+  servedNames(): readonly ServedName[] {
+    return this.leaseNames
+      .entries()
+      .map((n) => ({ name: n.name, address: formatIpv4(n.address), mac: n.mac }));
   }
 
   /** Lease names from the lease store (the journal after a restart) under the site's rules. */
@@ -327,7 +358,9 @@ export class Appliance implements ControlSource {
         service = new NtpService(site, { events });
         break;
       case "control":
-        service = new ControlServer(site, this);
+        service = new ControlServer(site, this, (req, res, path) =>
+          serveStatusPage(req, res, path, this, this.#stream),
+        );
         break;
     }
     await service.start();
