@@ -63,7 +63,7 @@ h1 { font-size: 1.4rem; margin: 1rem 0 0.2rem; }
 h2 { font-size: 1.1rem; margin: 1.5rem 0 0.4rem; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 0.25rem 0.5rem; border-bottom: 1px solid #8884; vertical-align: top; }
-td { overflow-wrap: anywhere; }
+td { overflow-wrap: break-word; }
 .plain { list-style: none; padding: 0; }
 .ok { color: var(--ok); }
 .bad { color: var(--bad); font-weight: 600; }
