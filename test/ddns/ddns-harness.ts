@@ -86,11 +86,18 @@ export class DdnsHarness {
     return harness;
   }
 
+  /** Sends one message; resolves once it is handled (its one dhcp.message event, after the lease write). */
   async #exchange(message: Uint8Array): Promise<DhcpPacket | undefined> {
     const socket = this.#socket!;
     const before = socket.sent.length;
+    const handled = () => this.events.events.filter((e) => e.type === "dhcp.message").length;
+    const done = handled() + 1;
     socket.onDatagrams([Buffer.from(message)]);
-    await settle();
+    const deadline = Date.now() + 5_000;
+    while (handled() < done) {
+      if (Date.now() > deadline) throw new Error("the DHCP service did not handle the message");
+      await settle();
+    }
     const reply = socket.sent[before];
     return reply ? decodeReply(reply) : undefined;
   }

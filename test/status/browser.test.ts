@@ -5,114 +5,34 @@
  * text, run none of it, find leases by search, and update a phone's timeline live (server-sent
  * events) when it gets NXDOMAIN and REFUSED. A screenshot is written to the test's temp folder.
  */
-import type { ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ddnsSiteYaml } from "../ddns/ddns-harness.js";
-import { canUseNetns, NetnsLab } from "../helpers/netns.js";
+import { PhoneLab } from "../ddns/phone-lab.js";
+import { canUseNetns } from "../helpers/netns.js";
 
 const CHROMIUM = "/usr/bin/chromium";
-const REPO = process.cwd();
-const SITEBOOT = [
-  process.execPath,
-  "--import",
-  join(REPO, "node_modules", "tsx", "dist", "esm", "index.mjs"),
-  join(REPO, "src", "main.ts"),
-];
 const TOKEN = "browser-token-of-thirty-chars";
 const HOSTILE_NAME = "<img src=x onerror=alert(1)>";
 const HOSTILE_VENDOR = "<script>alert(2)</script>";
 const PHONE_MAC = "00:04:f2:aa:00:01";
 const HOSTILE_MAC = "02:00:00:bb:00:01";
 
-const HOOK = `#!/bin/sh
-case "$reason" in
-  BOUND|REBOOT|RENEW) ip addr replace "$new_ip_address/24" dev "$interface" ;;
-esac
-exit 0
-`;
-
-async function until<T>(probe: () => T | undefined, what: string, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      const value = probe();
-      if (value !== undefined) return value;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe.skipIf(!canUseNetns() || !existsSync(CHROMIUM))("the status page in chromium", () => {
-  const lab = new NetnsLab();
-  const dir = mkdtempSync(join(tmpdir(), "siteboot-status-"));
-  let app = "";
-  let phone = "";
-  let serve: ChildProcess | undefined;
-  let output = "";
+  const lab = new PhoneLab();
   let context: BrowserContext | undefined;
 
-  async function lease(name: string, mac: string, conf: string): Promise<void> {
-    lab.exec(phone, "ip", "link", "set", "phone0", "down");
-    lab.exec(phone, "ip", "addr", "flush", "dev", "phone0");
-    lab.exec(phone, "ip", "link", "set", "phone0", "address", mac);
-    lab.exec(phone, "ip", "link", "set", "phone0", "up");
-    const hook = join(dir, "hook.sh");
-    writeFileSync(hook, HOOK);
-    chmodSync(hook, 0o755);
-    writeFileSync(join(dir, `${name}.conf`), conf);
-    const pidFile = join(dir, `${name}.pid`);
-    const files = [
-      "-sf",
-      hook,
-      "-cf",
-      join(dir, `${name}.conf`),
-      "-lf",
-      join(dir, `${name}.leases`),
-      "-pf",
-      pidFile,
-    ];
-    lab.exec(phone, "timeout", "20", "dhclient", "-4", "-1", ...files, "phone0");
-    const pid = await until(() => Number(readFileSync(pidFile, "utf8").trim()) || undefined, pidFile);
-    process.kill(pid, "SIGKILL");
-  }
-
   beforeAll(async () => {
-    app = lab.namespace("app");
-    phone = lab.namespace("phone");
-    lab.link({ ns: app, ifname: "lab0", address: "198.51.100.2/24" }, { ns: phone, ifname: "phone0" });
-    const site = join(dir, "site.yaml");
-    writeFileSync(site, ddnsSiteYaml().replace(/^dhcp:\n/m, `control:\n  token: ${TOKEN}\ndhcp:\n`));
-    serve = lab.spawn(app, SITEBOOT[0]!, [
-      ...SITEBOOT.slice(1),
-      "serve",
-      "-c",
-      site,
-      "--state-dir",
-      join(dir, "state"),
-    ]);
-    serve.stdout?.on("data", (c: Buffer) => (output += String(c)));
-    serve.stderr?.on("data", (c: Buffer) => (output += String(c)));
-    const auth = `authorization: Bearer ${TOKEN}`;
-    await until(
-      () =>
-        lab.exec(app, "curl", "-sf", "-H", auth, "http://127.0.0.1:8053/healthz").includes("ok")
-          ? true
-          : undefined,
-      `healthz (${output.slice(-1500)})`,
-    );
+    lab.setUp();
+    await lab.serve(ddnsSiteYaml().replace(/^dhcp:\n/m, `control:\n  token: ${TOKEN}\ndhcp:\n`), TOKEN);
     // The browser runs in the appliance's namespace: a wrapper enters it and keeps playwright's pipe.
-    const wrapper = join(dir, "chromium-in-netns.sh");
-    writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${app} ${CHROMIUM} "$@"\n`);
+    const wrapper = join(lab.dir, "chromium-in-netns.sh");
+    writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${lab.app} ${CHROMIUM} "$@"\n`);
     chmodSync(wrapper, 0o755);
     // A fresh profile folder (the persistent-context form is how playwright takes --user-data-dir).
-    context = await chromium.launchPersistentContext(join(dir, "chromium-profile"), {
+    context = await chromium.launchPersistentContext(join(lab.dir, "chromium-profile"), {
       executablePath: wrapper,
       httpCredentials: { username: "lab", password: TOKEN },
       headless: true,
@@ -133,16 +53,15 @@ describe.skipIf(!canUseNetns() || !existsSync(CHROMIUM))("the status page in chr
   afterAll(async () => {
     await context?.close();
     await lab.destroy();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it("shows real leases with hostile names as text, searches them, and follows a phone's timeline live", async () => {
-    await lease(
+    await lab.lease(
       "hostile",
       HOSTILE_MAC,
       `send host-name "${HOSTILE_NAME}";\nsend vendor-class-identifier "${HOSTILE_VENDOR}";\n`,
     );
-    await lease(
+    await lab.lease(
       "phone",
       PHONE_MAC,
       'send host-name "deskphone-a";\nsend vendor-class-identifier "Polycom-VVX-450";\n',
@@ -190,8 +109,8 @@ describe.skipIf(!canUseNetns() || !existsSync(CHROMIUM))("the status page in chr
     await rows.filter({ hasText: PHONE_MAC }).getByRole("button").click();
     await page.waitForSelector("#timeline tbody tr");
     expect(await page.locator("#timeline tbody").textContent()).toContain("REQUEST → ACK");
-    lab.exec(phone, "dig", "@198.51.100.2", "+tries=1", "+time=2", "nosuch.contoso.com", "A");
-    lab.exec(phone, "dig", "@198.51.100.2", "+tries=1", "+time=2", "www.example.org", "A");
+    lab.dig("nosuch.contoso.com", "A");
+    lab.dig("www.example.org", "A");
     const nx = page.locator("#timeline tbody tr.bad", { hasText: "nosuch.contoso.com → NXDOMAIN" });
     await nx.waitFor({ timeout: 10_000 });
     await page
@@ -199,7 +118,7 @@ describe.skipIf(!canUseNetns() || !existsSync(CHROMIUM))("the status page in chr
       .waitFor({ timeout: 10_000 });
     expect(await nx.textContent()).toContain("⚠");
 
-    const screenshot = join(dir, "status-page.png");
+    const screenshot = join(lab.dir, "status-page.png");
     await page.screenshot({ path: screenshot, fullPage: true });
     expect(statSync(screenshot).size).toBeGreaterThan(10_000);
     expect(readFileSync(screenshot).subarray(1, 4).toString()).toBe("PNG");
