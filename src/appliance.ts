@@ -317,6 +317,7 @@ export class Appliance implements ControlSource {
         reservations: site?.dhcp.hosts.length ?? 0,
         leases: this.#leases?.size ?? 0,
         activeLeases: this.#activeLeases().length,
+        leaseNames: this.leaseNames.size,
         clients: this.timeline.size,
       },
     };

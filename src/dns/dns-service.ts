@@ -43,12 +43,13 @@ export class DnsService implements Service {
     // NO_EVENTS stays itself so the engine keeps its quiet fast path.
     this.#engineEvents = this.#events === NO_EVENTS ? NO_EVENTS : { emit: (e) => this.#engineEmit(e) };
     this.#leaseNames = deps.leaseNames;
-    this.#engine = new DnsEngine(site.dns, this.#engineDeps());
+    this.#engine = new DnsEngine(site.dns, this.#engineDeps(site));
   }
 
-  #engineDeps(): EngineDeps {
+  /** Lease names only when the site serves them: otherwise the authority answers alone. */
+  #engineDeps(site: Site): EngineDeps {
     const deps = { events: this.#engineEvents, now: this.#now };
-    return this.#leaseNames ? { ...deps, leaseNames: this.#leaseNames } : deps;
+    return this.#leaseNames && site.dhcp.ddns ? { ...deps, leaseNames: this.#leaseNames } : deps;
   }
 
   /** The engine currently answering (tests, status output). */
@@ -71,7 +72,7 @@ export class DnsService implements Service {
   }
 
   async reload(site: Site): Promise<void> {
-    const engine = new DnsEngine(site.dns, this.#engineDeps(), this.#engine);
+    const engine = new DnsEngine(site.dns, this.#engineDeps(site), this.#engine);
     const old = this.#site;
     const rebind =
       this.#listening &&

@@ -184,4 +184,23 @@ describe("lease host names", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("gives a name up when a reload defines it in site.yaml", async () => {
+    const h = await start();
+    await h.lease("02:00:00:00:07:12", [[12, text("newly-static")]]);
+    expect(h.names.entries().map((e) => e.name)).toEqual(["newly-static.contoso.com"]);
+    const reloaded = loadDdnsSite(
+      ddnsSiteYaml("{ zone: contoso.com }", [
+        [/^ {6}- pool01 .*$/m, "$&\n      - newly-static A 198.51.100.30"],
+      ]),
+    );
+    const events = h.names.rebuild(reloaded, h.leases.all(), h.now);
+    expect(h.names.size).toBe(0);
+    expect(events).toEqual([
+      expect.objectContaining({
+        action: "refuse",
+        reason: "newly-static.contoso.com is defined in site.yaml",
+      }),
+    ]);
+  });
 });

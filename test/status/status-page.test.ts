@@ -5,6 +5,7 @@
  */
 import { request } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
+import { controlUrl, runLeases } from "../../src/cli/control-client.js";
 import { LoopbackAppliance, loopbackSiteText } from "../appliance/loopback-site.js";
 
 let current: LoopbackAppliance | undefined;
@@ -130,5 +131,21 @@ describe("control.token", () => {
     expect((await get(`${a.controlUrl}/`, { authorization: `Basic ${basic}` })).status).toBe(200);
     const stream = readStream(`${a.controlUrl}/events`, /retry: 3000/, { authorization: `Basic ${basic}` });
     expect(await stream).toContain("retry: 3000");
+  });
+
+  it("siteboot leases sends the token of site.yaml, or of $SITEBOOT_CONTROL_TOKEN with --control URL", async () => {
+    const a = await started(withToken(loopbackSiteText()));
+    const lines: string[] = [];
+    await expect(runLeases(a.controlUrl, (l) => lines.push(l))).rejects.toThrow(/needs control\.token/);
+    process.env.SITEBOOT_CONTROL_TOKEN = TOKEN;
+    try {
+      expect(await runLeases(a.controlUrl, (l) => lines.push(l))).toBe(0);
+    } finally {
+      delete process.env.SITEBOOT_CONTROL_TOKEN;
+    }
+    // Reading site.yaml (as `siteboot leases -c FILE` does) picks up control.token.
+    await controlUrl(a.file, undefined);
+    expect(await runLeases(a.controlUrl, (l) => lines.push(l))).toBe(0);
+    expect(lines).toEqual(["no leases", "no leases"]);
   });
 });
