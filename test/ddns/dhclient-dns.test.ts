@@ -40,9 +40,24 @@ describe.skipIf(!canUseNetns())("lease host names seen by dig after real dhclien
     );
     const addressB = b.get("new_ip_address") ?? "";
     expect(short("deskphone-b.contoso.com", "A")).toBe(addressB);
+    // The ACK's option 81 as dhclient read it: S=1 (the server serves the A record), E echoed, N=0.
+    expect(b.get("new_fqdn")?.startsWith("5:ff:ff:")).toBe(true);
+    expect(b.get("new_fqdn_server_update")).toBe("true");
+    expect(b.get("new_fqdn_no_client_update")).toBe("false");
+    expect(b.get("new_fqdn_encoded")).toBe("true");
+    expect([b.get("new_fqdn_rcode1"), b.get("new_fqdn_rcode2")]).toEqual(["255", "255"]);
+    expect(b.get("new_fqdn_fqdn")).toBe("deskphone-b.contoso.com");
 
     // Another client asking for a held name, and one asking for a name of site.yaml: refused, logged.
-    await lab.lease("phone-c", "02:00:00:0a:00:03", 'send host-name "deskphone-a";\n');
+    const c = await lab.lease(
+      "phone-c",
+      "02:00:00:0a:00:03",
+      'send fqdn.fqdn "deskphone-a.";\nsend fqdn.encoded on;\nsend fqdn.server-update on;\n',
+    );
+    // Refused: S=0 with O=1 (the client asked for S=1), N=1, E echoed: flags 0x0e.
+    expect(c.get("new_fqdn")?.startsWith("e:ff:ff:")).toBe(true);
+    expect(c.get("new_fqdn_server_update")).toBe("false");
+    expect(c.get("new_fqdn_no_client_update")).toBe("true");
     await lab.lease("phone-d", "02:00:00:0a:00:04", 'send host-name "pool01";\n');
     expect(short("deskphone-a.contoso.com", "A")).toBe(addressA);
     expect(short("pool01.contoso.com", "A")).toBe("198.51.100.20");
