@@ -6,10 +6,21 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { isIP } from "node:net";
 
-/** True when the request may go on; otherwise a 401 has been sent. */
+/**
+ * True when the request may go on; otherwise a 401 (or 403) has been sent. Without a token the
+ * endpoint is on loopback, where a web page could still reach it by DNS rebinding (a name of the
+ * attacker's that resolves to 127.0.0.1): such a request names the host, so only requests that
+ * name an address or localhost are answered.
+ */
 export function authorize(req: IncomingMessage, res: ServerResponse, token: string | undefined): boolean {
-  if (token === undefined) return true;
+  if (token === undefined) {
+    if (addressedByIp(req.headers.host)) return true;
+    res.writeHead(403, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" });
+    res.end("use the endpoint's address (or localhost) in the URL, or set control.token\n");
+    return false;
+  }
   if (presented(req.headers.authorization, token)) return true;
   res.writeHead(401, {
     "content-type": "text/plain; charset=utf-8",
@@ -18,6 +29,12 @@ export function authorize(req: IncomingMessage, res: ServerResponse, token: stri
   });
   res.end("this control endpoint needs control.token (Bearer, or the password of basic auth)\n");
   return false;
+}
+
+function addressedByIp(host: string | undefined): boolean {
+  if (host === undefined) return true; // HTTP/1.0 without Host: not a browser
+  const name = host.startsWith("[") ? host.slice(1, host.indexOf("]")) : host.replace(/:\d+$/, "");
+  return name === "localhost" || isIP(name) !== 0;
 }
 
 function presented(header: string | undefined, token: string): boolean {

@@ -99,6 +99,24 @@ describe("status page", () => {
     expect(data.kinds).toContain("reload");
   });
 
+  it("without a token, answers only requests that name an address or localhost (no DNS rebinding)", async () => {
+    const a = await started();
+    const port = new URL(a.controlUrl).port;
+    const status = (host: string) =>
+      new Promise<number | undefined>((resolve, reject) => {
+        const req = request({ host: "127.0.0.1", port, path: "/ui/state", headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    expect(await status(`127.0.0.1:${port}`)).toBe(200);
+    expect(await status(`localhost:${port}`)).toBe(200);
+    expect(await status(`[::1]:${port}`)).toBe(200);
+    expect(await status(`rebind.attacker.example:${port}`)).toBe(403);
+  });
+
   it("is read-only", async () => {
     const a = await started();
     const res = await fetch(`${a.controlUrl}/ui/state`, { method: "POST", body: "{}" });
