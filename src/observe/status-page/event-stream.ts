@@ -76,13 +76,6 @@ export class EventStream {
     res.once("close", close);
   }
 
-  /** Ends every stream (the control endpoint stops or rebinds). */
-  close(): void {
-    for (const res of this.#streams) res.end();
-    this.#streams.clear();
-    this.#idle();
-  }
-
   #idle(): void {
     clearInterval(this.#heartbeat);
     this.#heartbeat = undefined;

@@ -69,6 +69,7 @@ td { overflow-wrap: break-word; }
 .bad { color: var(--bad); font-weight: 600; }
 .muted { color: var(--muted); }
 tr.bad td { background: #b0002014; }
+tr.selected td { background: #8882; }
 meter { width: 8rem; vertical-align: middle; }
 input[type=search] { font: inherit; padding: 0.2rem 0.4rem; min-width: 18rem; }
 button { font: inherit; }
