@@ -116,7 +116,13 @@ export class PhoneLab {
     );
     // The daemon writes its pid file after it forks: wait for it rather than race it.
     const pidFile = join(this.dir, `${name}.pid`);
-    const pid = await until(() => Number(readFileSync(pidFile, "utf8").trim()) || undefined, pidFile);
+    const pid = await until(() => {
+      const written = Number(readFileSync(pidFile, "utf8").trim());
+      // Only a whole pid of the dhclient daemon is killed (never a half-written number's process).
+      return written > 0 && readFileSync(`/proc/${written}/comm`, "utf8") === "dhclient\n"
+        ? written
+        : undefined;
+    }, pidFile);
     process.kill(pid, "SIGKILL");
     const env = new Map<string, string>();
     for (const line of readFileSync(join(this.dir, `${name}.BOUND.env`), "utf8").split("\n")) {
