@@ -14,7 +14,7 @@ peers=(
   dig:bind9-dnsutils kdig:knot-dnsutils dhclient:isc-dhcp-client udhcpc:udhcpc dhcpcd:dhcpcd-base
   sntp:sntp chronyd:chrony tshark:tshark ip:iproute2 dnsperf:dnsperf ps:procps dnsmasq:dnsmasq-base
   nsd:nsd kea-dhcp4:kea-dhcp4-server perfdhcp:kea-admin systemd-analyze:systemd python3:python3
-  curl:curl gcc:gcc /usr/include/stdio.h:libc6-dev
+  curl:curl gcc:gcc /usr/include/stdio.h:libc6-dev chromium:chromium
 )
 missing=()
 for peer in "${peers[@]}"; do

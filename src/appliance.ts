@@ -9,17 +9,22 @@ import type { Site } from "./config/site.js";
 import { DhcpService } from "./dhcp/dhcp-service.js";
 import { FileLeaseStore, type Lease, type LeaseStore } from "./dhcp/leases/lease-store.js";
 import { DnsService } from "./dns/dns-service.js";
+import { LeaseNames } from "./dns/lease-names.js";
 import { NtpService } from "./ntp/ntp-service.js";
 import { ControlServer, type ControlSource } from "./observe/control-server.js";
 import { eventLogger } from "./observe/event-log.js";
 import { EventBus, type SitebootEvent } from "./observe/events.js";
 import { Metrics, type PoolUsage } from "./observe/metrics.js";
+import { EventStream } from "./observe/status-page/event-stream.js";
+import { type ReloadResult, type ServedName, serveStatusPage } from "./observe/status-page/routes.js";
 import type { SystemdNotifier } from "./observe/systemd-notify.js";
 import { DEFAULT_TIMELINE_LIMITS, Timeline } from "./observe/timeline.js";
 import type { Service } from "./service.js";
 
 type ServiceName = Service["name"];
 const ORDER: readonly ServiceName[] = ["dhcp", "dns", "ntp", "control"];
+/** Reloads the status page lists. */
+const RELOADS_KEPT = 10;
 
 export interface ApplianceOptions {
   readonly file: string;
@@ -46,6 +51,12 @@ export class Appliance implements ControlSource {
   readonly events = new EventBus();
   readonly timeline = new Timeline(DEFAULT_TIMELINE_LIMITS, (address) => this.#activeMac(address));
   readonly metrics: Metrics;
+  /** Lease host names served in DNS (`dhcp.ddns`), taken again from the leases at start and reload. */
+  readonly leaseNames = new LeaseNames();
+  /** Live updates of the status page. */
+  readonly #stream = new EventStream();
+  /** The last reloads, oldest first, for the status page. */
+  readonly #reloadHistory: ReloadResult[] = [];
   readonly #options: ApplianceOptions;
   readonly #log: Logger;
   readonly #services = new Map<ServiceName, Service>();
@@ -71,6 +82,7 @@ export class Appliance implements ControlSource {
     this.metrics = new Metrics(() => this.#poolUsage());
     this.events.subscribe((e) => this.timeline.record(e));
     this.events.subscribe((e) => this.metrics.record(e));
+    this.events.subscribe((e) => this.#stream.record(e));
     this.events.subscribe(eventLogger(this.#log, () => this.#site?.log.eventLevel ?? "debug"));
   }
 
@@ -116,6 +128,7 @@ export class Appliance implements ControlSource {
 
     this.#site = site;
     this.#loadedAt = Date.now();
+    this.#restoreLeaseNames(site);
     try {
       for (const name of ORDER) {
         if (!enabled(site, name)) continue;
@@ -162,6 +175,7 @@ export class Appliance implements ControlSource {
         for (const line of errors) this.#log.error({ reason }, `reload rejected: ${line}`);
         this.#reloads.failed++;
         this.#reloads.last = { at: Date.now(), ok: false, errors };
+        this.#remember({ ...this.#reloads.last, reason });
         this.#emit({
           type: "service.state",
           at: Date.now(),
@@ -181,6 +195,7 @@ export class Appliance implements ControlSource {
           this.#options.leases ?? new FileLeaseStore({ dir: this.#options.stateDir ?? this.#site.stateDir });
         await this.#leases.open();
       }
+      this.#restoreLeaseNames(site);
       for (const name of ORDER) {
         const running = this.#services.get(name);
         const wanted = enabled(site, name);
@@ -195,6 +210,7 @@ export class Appliance implements ControlSource {
       this.#loadedAt = Date.now();
       this.#reloads.ok++;
       this.#reloads.last = { at: Date.now(), ok: true };
+      this.#remember({ ...this.#reloads.last, reason });
       this.#emit({
         type: "service.state",
         at: Date.now(),
@@ -206,6 +222,7 @@ export class Appliance implements ControlSource {
     } catch (error) {
       this.#reloads.failed++;
       this.#reloads.last = { at: Date.now(), ok: false, errors: [(error as Error).message] };
+      this.#remember({ ...this.#reloads.last, reason });
       this.#emit({
         type: "service.error",
         at: Date.now(),
@@ -237,6 +254,31 @@ export class Appliance implements ControlSource {
       this.#services.delete(name);
     }
     await this.#leases?.close();
+  }
+
+  #remember(result: ReloadResult): void {
+    this.#reloadHistory.push(result);
+    if (this.#reloadHistory.length > RELOADS_KEPT) this.#reloadHistory.shift();
+  }
+
+  reloadHistory(): readonly ReloadResult[] {
+    return this.#reloadHistory;
+  }
+
+  pools(): readonly PoolUsage[] {
+    return this.#poolUsage();
+  }
+
+  servedNames(): readonly ServedName[] {
+    return this.leaseNames
+      .entries()
+      .map((n) => ({ name: n.name, address: formatIpv4(n.address), mac: n.mac }));
+  }
+
+  /** Lease names from the lease store (the journal after a restart) under the site's rules. */
+  #restoreLeaseNames(site: Site): void {
+    const leases = this.#leases?.all() ?? [];
+    for (const event of this.leaseNames.rebuild(site, leases, Date.now())) this.#emit(event);
   }
 
   healthy(): boolean {
@@ -275,6 +317,7 @@ export class Appliance implements ControlSource {
         reservations: site?.dhcp.hosts.length ?? 0,
         leases: this.#leases?.size ?? 0,
         activeLeases: this.#activeLeases().length,
+        leaseNames: this.leaseNames.size,
         clients: this.timeline.size,
       },
     };
@@ -305,17 +348,20 @@ export class Appliance implements ControlSource {
         service = new DhcpService(site, {
           events,
           leases: this.#leases as LeaseStore,
+          leaseNames: this.leaseNames,
           ...(this.#options.dhcpClientPort === undefined ? {} : { clientPort: this.#options.dhcpClientPort }),
         });
         break;
       case "dns":
-        service = new DnsService(site, { events });
+        service = new DnsService(site, { events, leaseNames: this.leaseNames });
         break;
       case "ntp":
         service = new NtpService(site, { events });
         break;
       case "control":
-        service = new ControlServer(site, this);
+        service = new ControlServer(site, this, (req, res, path) =>
+          serveStatusPage(req, res, path, this, this.#stream),
+        );
         break;
     }
     await service.start();

@@ -4,12 +4,16 @@ import { loadSite } from "../config/load.js";
  * `siteboot leases` and `siteboot timeline <mac>`: read the running appliance's control endpoint
  * (its address comes from the same site.yaml, or --control URL) and print readable tables.
  */
+/** control.token of the site read by controlUrl (else $SITEBOOT_CONTROL_TOKEN, for --control URL). */
+let siteToken: string | undefined;
+
 export async function controlUrl(file: string, explicit: string | undefined): Promise<string> {
   if (explicit) return explicit.replace(/\/$/, "");
   const result = await loadSite(file);
   if (!result.ok)
     throw new Error(`${file} is not valid; run "siteboot check -c ${file}" (or give --control URL)`);
-  const { address, port } = result.site.control;
+  const { address, port, token } = result.site.control;
+  siteToken = token;
   const host = address.includes(":") ? `[${address}]` : address;
   return `http://${host}:${port}`;
 }
@@ -17,13 +21,20 @@ export async function controlUrl(file: string, explicit: string | undefined): Pr
 async function getJson(url: string): Promise<unknown> {
   let response: Response;
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    const token = siteToken ?? (process.env.SITEBOOT_CONTROL_TOKEN || undefined);
+    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    response = await fetch(url, { signal: AbortSignal.timeout(5000), headers });
   } catch (error) {
     throw new Error(
       `cannot reach the appliance at ${url}: ${(error as Error).cause ?? (error as Error).message}; is "siteboot serve" running?`,
     );
   }
   if (response.status === 404) return undefined;
+  if (response.status === 401) {
+    throw new Error(
+      `${url}: the endpoint needs control.token (set SITEBOOT_CONTROL_TOKEN with --control URL)`,
+    );
+  }
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
   return response.json();
 }

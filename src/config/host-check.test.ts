@@ -67,11 +67,16 @@ describe("what the file names and this host lacks", () => {
   });
 
   it("checks the control endpoint's address while it is enabled", () => {
-    const control = `${SITE}control: { address: 192.0.2.9 }\n`;
+    const control = `${SITE}control: { address: 192.0.2.9, token: abcdefghijklmnopqrstuvwxyz0123 }\n`;
     expect(hostWarnings(control, HOST)).toEqual([
       "t.yaml:10:21: control.address: warning: 192.0.2.9 is not an address of this host (it has 127.0.0.1, ::1, 192.0.2.2, 198.51.100.2, 2001:db8::2); the control endpoint cannot listen on it",
     ]);
-    expect(hostWarnings(`${SITE}control: { enabled: false, address: 192.0.2.9 }\n`, HOST)).toEqual([]);
+    expect(
+      hostWarnings(
+        `${SITE}control: { enabled: false, address: 192.0.2.9, token: abcdefghijklmnopqrstuvwxyz0123 }\n`,
+        HOST,
+      ),
+    ).toEqual([]);
   });
 
   it("leaves out what is not served: interfaces with DHCP off, addresses with DNS and NTP off", () => {

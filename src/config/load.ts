@@ -1,6 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import ipaddr from "ipaddr.js";
+import { controlToken, deriveLeaseDns } from "./derive-ddns.js";
 import { cidrsOf, deriveDhcp } from "./derive-dhcp.js";
 import { deriveZones } from "./derive-dns.js";
 import { byPosition, type Diagnostic, formatPath, type PathSegment } from "./diagnostics.js";
@@ -197,6 +198,9 @@ function derive(source: YamlSource, file: SiteFile, diagnostics: Diagnostic[], o
     }
   }
 
+  const ddns = deriveLeaseDns(source, file, zones, subnets, diagnostics);
+  const token = controlToken(source, file, diagnostics);
+
   const stratum: NtpStratumMode =
     file.ntp.stratum === "auto"
       ? { mode: "auto" }
@@ -225,9 +229,10 @@ function derive(source: YamlSource, file: SiteFile, diagnostics: Diagnostic[], o
       enabled: file.control.enabled,
       address: file.control.address,
       port: file.listen.ports.control,
+      ...(token === undefined ? {} : { token }),
     }),
     log: Object.freeze({ level: file.log.level, eventLevel: file.log.events }),
-    dhcp,
+    dhcp: ddns === undefined ? dhcp : Object.freeze({ ...dhcp, ddns }),
     dns: Object.freeze({
       enabled: file.dns.enabled,
       zones: Object.freeze(zones),

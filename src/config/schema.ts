@@ -140,6 +140,14 @@ export const dhcpSchema = z.strictObject({
     .default([])
     .describe("Matched on the vendor class (option 60); first match wins"),
   hosts: z.array(hostSchema).default([]).describe("Reservations by MAC or client identifier"),
+  ddns: z
+    .strictObject({
+      zone: name.describe("Zone (one of dns.zones) the leases' host names are served in"),
+      reverse: z.boolean().default(true).describe("Also serve the PTR in the reverse zone of the address"),
+      ttl: duration.default("5m").describe("TTL of the A and PTR records of leases"),
+    })
+    .optional()
+    .describe("Serve each lease's host name (option 12, option 81 or the reservation's name) in DNS"),
 });
 
 const recordLine = z
@@ -274,6 +282,10 @@ export const siteFileSchema = z
       .strictObject({
         enabled: z.boolean().default(true),
         address: z.string().default("127.0.0.1"),
+        token: z
+          .string()
+          .optional()
+          .describe("Required when address is not loopback: Bearer token, or the password of basic auth"),
       })
       .prefault({}),
     log: z

@@ -75,6 +75,8 @@ export interface ControlSettings {
   /** Loopback by default. */
   readonly address: string;
   readonly port: number;
+  /** Bearer token (or basic-auth password) every request must carry; required off loopback. */
+  readonly token?: string;
 }
 
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
@@ -183,6 +185,16 @@ export interface DhcpSite {
   readonly declineProbationSeconds: number;
   /** NAK requests for addresses we do not know in our subnets (RFC 2131 authoritative server). */
   readonly authoritative: boolean;
+  /** Lease host names served in DNS (`dhcp.ddns`); absent when not configured. */
+  readonly ddns?: LeaseDnsSettings;
+}
+
+export interface LeaseDnsSettings {
+  /** Origin of the zone the names go in (one of dns.zones; lowercase, no trailing dot). */
+  readonly zone: string;
+  /** Serve the PTR in the reverse zone that holds the address. */
+  readonly reverse: boolean;
+  readonly ttl: number;
 }
 
 // ---------------------------------------------------------------------------------------------

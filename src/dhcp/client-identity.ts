@@ -105,6 +105,11 @@ export function leaseKeyOf(client: ClientIdentity, host: DhcpHost | undefined): 
   return host === undefined ? client.key : (keysOf(host)[0] ?? client.key);
 }
 
+/** The key a reservation's leases are written under (undefined for one with neither MAC nor client-id). */
+export function reservationKey(host: DhcpHost): string | undefined {
+  return keysOf(host)[0];
+}
+
 /**
  * Whether a lease or offer stored under `key` is this client's: written under its own key, or
  * under a key of the reservation it matched.

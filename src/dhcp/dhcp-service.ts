@@ -4,8 +4,10 @@
  * one fsync in the file store). Expired leases and ended quarantines are reclaimed periodically.
  */
 import type { Site } from "../config/site.js";
-import type { DhcpMessageEvent, EventSink } from "../observe/events.js";
+import type { LeaseNames } from "../dns/lease-names.js";
+import type { DhcpMessageEvent, EventSink, SitebootEvent } from "../observe/events.js";
 import type { Service } from "../service.js";
+import type { Lease } from "./leases/lease.js";
 import type { LeaseStore } from "./leases/lease-store.js";
 import { type CoreOutcome, DHCP_CLIENT_PORT, DhcpServerCore } from "./server-core.js";
 import { InterfaceSockets, type SocketOpener } from "./transport.js";
@@ -23,6 +25,8 @@ export interface DhcpServiceDeps {
   readonly reclaimIntervalMs?: number;
   /** Socket factory (default: device-bound sockets from the native module). */
   readonly openSocket?: SocketOpener;
+  /** Lease host names served in DNS (`dhcp.ddns`): told of every durable lease change. */
+  readonly leaseNames?: LeaseNames;
 }
 
 export class DhcpService implements Service {
@@ -43,10 +47,15 @@ export class DhcpService implements Service {
     this.#site = site;
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
-    this.#core = new DhcpServerCore(site, deps.leases, {
-      serverPort: this.#serverPort(site),
-      clientPort: deps.clientPort ?? DHCP_CLIENT_PORT,
-    });
+    this.#core = new DhcpServerCore(
+      site,
+      deps.leases,
+      {
+        serverPort: this.#serverPort(site),
+        clientPort: deps.clientPort ?? DHCP_CLIENT_PORT,
+      },
+      deps.leaseNames,
+    );
   }
 
   #serverPort(site: Site): number {
@@ -151,7 +160,11 @@ export class DhcpService implements Service {
     durable.then(
       () => {
         try {
-          this.#finish(outcome, iface);
+          const named = this.#nameChanges(writes);
+          this.#finish(
+            named.length === 0 ? outcome : { ...outcome, events: [...outcome.events, ...named] },
+            iface,
+          );
         } finally {
           this.#settled();
         }
@@ -220,13 +233,26 @@ export class DhcpService implements Service {
     this.#inFlight++;
     Promise.all(writes.map((lease) => this.#deps.leases.put(lease)))
       .then(() => {
-        for (const event of events) this.#deps.events.emit(event);
+        for (const event of [...events, ...this.#nameChanges(writes)]) this.#deps.events.emit(event);
       })
       .catch((error: unknown) => this.#error("reclaiming expired leases failed", String(error)))
       .finally(() => {
         this.#reclaiming = false;
         this.#settled();
       });
+  }
+
+  /** Durable lease writes move lease host names (before the reply leaves, so DNS already answers). */
+  #nameChanges(writes: readonly Lease[]): SitebootEvent[] {
+    const names = this.#deps.leaseNames;
+    if (names === undefined || !names.enabled) return [];
+    const events: SitebootEvent[] = [];
+    const now = this.#now();
+    for (const lease of writes) {
+      const event = names.apply(lease, now);
+      if (event) events.push(event);
+    }
+    return events;
   }
 
   #error(message: string, detail?: string): void {

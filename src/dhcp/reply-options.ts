@@ -36,6 +36,8 @@ export interface ReplyOptionInput {
   readonly requested: ArrayLike<number>;
   /** Option 61 to echo (RFC 6842). */
   readonly clientId?: Uint8Array;
+  /** Option 81 answer (RFC 4702): takes the place of any configured option 81. */
+  readonly clientFqdn?: Uint8Array;
 }
 
 /**
@@ -97,6 +99,7 @@ export function replyOptions(input: ReplyOptionInput): ReplyOption[] {
       taken[3] = 1;
     }
   }
+  if (input.clientFqdn) taken[81] = 1;
   const configured = input.configured;
   const requested = input.requested;
   for (let i = 0; i < requested.length; i++) {
@@ -120,6 +123,7 @@ export function replyOptions(input: ReplyOptionInput): ReplyOption[] {
     }
   }
   if (timersPending) placeTimers(out, t1, t2);
+  if (input.clientFqdn) out.push({ code: 81, data: input.clientFqdn });
   if (input.clientId) out.push({ code: 61, data: input.clientId });
   return out;
 }

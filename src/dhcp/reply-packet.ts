@@ -56,6 +56,8 @@ export interface ReplyPlan {
   readonly leaseSeconds?: number;
   /** Send to ciaddr even without a lease (INFORM). */
   readonly ciaddr?: number;
+  /** Option 81 for the reply (RFC 4702), when the client sent one and lease names are on. */
+  readonly clientFqdn?: Uint8Array;
 }
 
 /** The reply bytes and destination, and the option codes that fitted (for the message event). */
@@ -76,6 +78,7 @@ export function buildReply(
     configured,
     requested: requested ?? NOTHING_REQUESTED,
     ...(clientId && clientId.length > 0 ? { clientId } : {}),
+    ...(plan.clientFqdn ? { clientFqdn: plan.clientFqdn } : {}),
   });
   const relayed = request.giaddr !== 0;
   const relayAgent = relayed ? request.options.get(82) : undefined;

@@ -3,6 +3,7 @@
  * reservation and vendor class apply, and the address it asks for. Read once per request.
  */
 import type { DhcpClass, DhcpHost, DhcpSubnet } from "../config/site.js";
+import { parseClientFqdn } from "./client-fqdn.js";
 import { type ClientIdentity, clientIdentity, hex, leaseKeyOf } from "./client-identity.js";
 import type { DhcpPacket } from "./packet.js";
 import type { DhcpSiteIndex } from "./site-index.js";
@@ -84,8 +85,13 @@ export function printable(data: Uint8Array): string {
   return Buffer.from(body).toString("latin1");
 }
 
-/** Option 12 for the lease record, when it is readable text. */
+/**
+ * The client's name for the lease record: option 81's name (RFC 4702: the one meant for DNS) when
+ * it has one, else option 12 when it is readable text.
+ */
 export function hostnameOf(packet: DhcpPacket): { hostname?: string } {
+  const fqdn = parseClientFqdn(packet.options.get(81));
+  if (fqdn !== undefined && fqdn.name !== "") return { hostname: fqdn.name };
   const data = packet.options.get(12);
   if (!data || data.length === 0) return {};
   const text = printable(data);

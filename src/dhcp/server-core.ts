@@ -10,8 +10,10 @@
 
 import { cidrContains, formatIpv4 } from "../config/ipv4.js";
 import type { DhcpSubnet, Site } from "../config/site.js";
+import type { LeaseNames } from "../dns/lease-names.js";
 import type { SitebootEvent } from "../observe/events.js";
 import { inPools, PoolAllocator } from "./allocator.js";
+import { clientFqdnReply, parseClientFqdn } from "./client-fqdn.js";
 import { isOwnKey } from "./client-identity.js";
 import { leaseEvent, messageEvent } from "./dhcp-events.js";
 import { HeldOffers } from "./held-offers.js";
@@ -54,6 +56,9 @@ export interface CoreOutcome {
   readonly events: readonly SitebootEvent[];
 }
 
+/** What the core asks of the lease names (src/dns/lease-names.ts) to answer option 81. */
+export type LeaseNameDecider = Pick<LeaseNames, "decide" | "enabled">;
+
 /** Outcome of one decision, before the packet is laid out. */
 interface Decision {
   readonly reply?: ReplyPlan;
@@ -69,9 +74,11 @@ export class DhcpServerCore {
   #ports: CorePorts;
   readonly #allocator = new PoolAllocator();
   readonly #offers = new HeldOffers();
+  readonly #names: LeaseNameDecider | undefined;
 
-  constructor(site: Site, leases: LeaseStore, ports: Partial<CorePorts> = {}) {
+  constructor(site: Site, leases: LeaseStore, ports: Partial<CorePorts> = {}, names?: LeaseNameDecider) {
     this.#site = site;
+    this.#names = names;
     this.#index = new DhcpSiteIndex(site.dhcp);
     this.#leases = leases;
     this.#ports = {
@@ -200,9 +207,24 @@ export class DhcpServerCore {
   #offer(ctx: RequestContext, subnet: DhcpSubnet, address: number, why: string): Decision {
     this.#offers.hold(address, ctx.key, ctx.now + this.#site.dhcp.offerHoldSeconds * 1000);
     return {
-      reply: { type: DhcpMessageType.OFFER, yiaddr: address, leaseSeconds: subnet.leaseTimeSeconds },
+      reply: {
+        type: DhcpMessageType.OFFER,
+        yiaddr: address,
+        leaseSeconds: subnet.leaseTimeSeconds,
+        ...this.#clientFqdn(ctx),
+      },
       reason: why,
     };
+  }
+
+  /** Option 81 of an OFFER or ACK: the name the lease will hold, when the client sent option 81. */
+  #clientFqdn(ctx: RequestContext): { clientFqdn?: Uint8Array } {
+    const names = this.#names;
+    if (names === undefined || !names.enabled) return {};
+    const fqdn = parseClientFqdn(ctx.packet.options.get(81));
+    if (fqdn === undefined) return {};
+    const decision = names.decide(ctx.key, hostnameOf(ctx.packet).hostname, ctx.now);
+    return { clientFqdn: clientFqdnReply(fqdn, decision?.ok ? decision.name : undefined) };
   }
 
   /** The host reservation's address for this client when it lies in this subnet. */
@@ -335,7 +357,7 @@ export class DhcpServerCore {
     }
     writes.push(lease);
     return {
-      reply: { type: DhcpMessageType.ACK, yiaddr: address, leaseSeconds },
+      reply: { type: DhcpMessageType.ACK, yiaddr: address, leaseSeconds, ...this.#clientFqdn(ctx) },
       reason,
       writes,
       extraEvents: [leaseEvent("commit", ctx.now, ctx.client.mac, address, lease.expiresAt)],

@@ -8,13 +8,16 @@ import type { AddressInfo } from "node:net";
 import type { Site } from "../config/site.js";
 import { type DnsQueryEvent, type EventSink, NO_EVENTS, type SitebootEvent } from "../observe/events.js";
 import type { Service } from "../service.js";
-import { type AnswerResult, answerQuery, type ClientInfo, DnsEngine } from "./engine.js";
+import { type AnswerResult, answerQuery, type ClientInfo, DnsEngine, type EngineDeps } from "./engine.js";
+import type { LeaseNames } from "./lease-names.js";
 import { closeTcp, openTcp, type TcpListener } from "./tcp-transport.js";
 import { closeUdp, openUdp, type UdpListener, type UdpQueries } from "./udp-transport.js";
 
 export interface DnsServiceDeps {
   readonly events: EventSink;
   readonly now?: () => number;
+  /** Lease host names to serve in the zones (`dhcp.ddns`). */
+  readonly leaseNames?: LeaseNames;
 }
 
 /** Attempts to find a port free on both UDP and TCP when port 0 (any) is asked for. */
@@ -28,6 +31,7 @@ export class DnsService implements Service {
   /** What the engine emits into: holds a UDP answer's dns.query event until its reply is sent. */
   readonly #engineEvents: EventSink;
   readonly #now: () => number;
+  readonly #leaseNames: LeaseNames | undefined;
   #udp: UdpListener[] = [];
   #tcp: TcpListener[] = [];
   #listening = false;
@@ -38,7 +42,14 @@ export class DnsService implements Service {
     this.#now = deps.now ?? Date.now;
     // NO_EVENTS stays itself so the engine keeps its quiet fast path.
     this.#engineEvents = this.#events === NO_EVENTS ? NO_EVENTS : { emit: (e) => this.#engineEmit(e) };
-    this.#engine = new DnsEngine(site.dns, { events: this.#engineEvents, now: this.#now });
+    this.#leaseNames = deps.leaseNames;
+    this.#engine = new DnsEngine(site.dns, this.#engineDeps(site));
+  }
+
+  /** Lease names only when the site serves them: otherwise the authority answers alone. */
+  #engineDeps(site: Site): EngineDeps {
+    const deps = { events: this.#engineEvents, now: this.#now };
+    return this.#leaseNames && site.dhcp.ddns ? { ...deps, leaseNames: this.#leaseNames } : deps;
   }
 
   /** The engine currently answering (tests, status output). */
@@ -61,7 +72,7 @@ export class DnsService implements Service {
   }
 
   async reload(site: Site): Promise<void> {
-    const engine = new DnsEngine(site.dns, { events: this.#engineEvents, now: this.#now }, this.#engine);
+    const engine = new DnsEngine(site.dns, this.#engineDeps(site), this.#engine);
     const old = this.#site;
     const rebind =
       this.#listening &&

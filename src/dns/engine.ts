@@ -10,6 +10,8 @@ import { type EventSink, NO_EVENTS } from "../observe/events.js";
 import { type Authority, type CompiledAnswer, compileAuthority } from "./authority.js";
 import { forwardAllowed } from "./client-address.js";
 import { Forwarder } from "./forwarder.js";
+import { LeaseAuthority } from "./lease-authority.js";
+import type { LeaseNames } from "./lease-names.js";
 import { answersText } from "./message-parser.js";
 import { ParsedQuery, parseQuery, QueryStatus } from "./query-parser.js";
 import { RateLimiter, ResponseClass } from "./rate-limiter.js";
@@ -38,6 +40,8 @@ export interface EngineDeps {
   readonly events: EventSink;
   /** Wall clock in milliseconds (events, cache ages, rate-limit refills). */
   readonly now: () => number;
+  /** Lease host names served in the zones (`dhcp.ddns`). */
+  readonly leaseNames?: LeaseNames;
 }
 
 /** Forwarded queries in flight at once; beyond this, SERVFAIL at once rather than queue. */
@@ -60,7 +64,7 @@ export class DnsEngine {
     readonly deps: EngineDeps,
     previous?: DnsEngine,
   ) {
-    this.authority = compileAuthority(dns);
+    this.authority = deps.leaseNames ? new LeaseAuthority(dns, deps.leaseNames) : compileAuthority(dns);
     this.quiet = deps.events === NO_EVENTS;
     this.forwarder =
       dns.forwarders.length > 0

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { Site } from "../config/site.js";
 import type { Service } from "../service.js";
+import { authorize } from "./control-auth.js";
 import type { Metrics } from "./metrics.js";
 import type { ClientSummary, Timeline, TimelineEntry } from "./timeline.js";
 
@@ -14,6 +15,9 @@ export interface ControlSource {
   readonly metrics: Metrics;
 }
 
+/** More paths served by the endpoint (the status page); true when the path was answered. */
+export type ControlRoutes = (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
+
 /**
  * The local control endpoint (HTTP on loopback by default): /healthz, /status, /leases, /clients,
  * /clients/:mac/timeline and /metrics. Read-only: nothing here changes the appliance.
@@ -22,11 +26,13 @@ export class ControlServer implements Service {
   readonly name = "control" as const;
   #site: Site;
   readonly #source: ControlSource;
+  readonly #routes: ControlRoutes | undefined;
   #server: Server | undefined;
 
-  constructor(site: Site, source: ControlSource) {
+  constructor(site: Site, source: ControlSource, routes?: ControlRoutes) {
     this.#site = site;
     this.#source = source;
+    this.#routes = routes;
   }
 
   address(): AddressInfo | undefined {
@@ -71,6 +77,7 @@ export class ControlServer implements Service {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!authorize(req, res, this.#site.control.token)) return;
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.setHeader("allow", "GET, HEAD");
       return send(res, 405, { error: "read-only endpoint: use GET" });
@@ -90,6 +97,7 @@ export class ControlServer implements Service {
       const entries = this.#source.timeline.entries(decodeURIComponent(timeline[1] ?? ""));
       return entries ? send(res, 200, entries.map(entryJson)) : send(res, 404, { error: "no such client" });
     }
+    if (this.#routes?.(req, res, path)) return;
     if (path === "/metrics") {
       const text = await this.#source.metrics.text();
       res.writeHead(200, { "content-type": this.#source.metrics.contentType });

@@ -21,6 +21,8 @@ function levelOf(event: SitebootEvent, routine: LogLevel): Level | "silent" {
       return "error";
     case "dhcp.pool-exhausted":
       return "warn";
+    case "dns.name":
+      return event.action === "refuse" ? "warn" : "info";
     case "service.state":
       return event.state === "reload-failed" ? "error" : "info";
     default:
@@ -38,6 +40,8 @@ function summary(event: SitebootEvent): string {
       return `no free address in ${event.subnet} for ${event.mac}`;
     case "dns.query":
       return `dns ${event.qtype} ${event.name} from ${event.client} → ${event.rcode}`;
+    case "dns.name":
+      return `lease name ${event.action} ${event.name} → ${event.address} (${event.mac})${event.reason ? `: ${event.reason}` : ""}`;
     case "dns.rate-limited":
       return `dns rate limit (${event.action}) for ${event.client}`;
     case "ntp.request":

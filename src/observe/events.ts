@@ -77,6 +77,18 @@ export interface DnsQueryEvent {
   readonly micros?: number;
 }
 
+/** A lease's host name served in DNS, withdrawn, or refused (invalid, or another owner has it). */
+export interface DnsNameEvent {
+  readonly type: "dns.name";
+  readonly at: number;
+  readonly action: "add" | "remove" | "refuse";
+  /** Lowercase, no trailing dot; for a refused invalid name, the text the client sent. */
+  readonly name: string;
+  readonly address: string;
+  readonly mac: string;
+  readonly reason?: string;
+}
+
 export interface DnsRateLimitedEvent {
   readonly type: "dns.rate-limited";
   readonly at: number;
@@ -119,6 +131,7 @@ export type SitebootEvent =
   | DhcpLeaseEvent
   | DhcpPoolExhaustedEvent
   | DnsQueryEvent
+  | DnsNameEvent
   | DnsRateLimitedEvent
   | NtpRequestEvent
   | ServiceErrorEvent

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatIpv4 } from "../../src/config/ipv4.js";
 import { FileLeaseStore } from "../../src/dhcp/leases/lease-store.js";
 import { NetnsLab } from "../helpers/netns.js";
+import { until } from "../helpers/until.js";
 
 const REPO = process.cwd();
 const NODE_TS = [process.execPath, "--import", join(REPO, "node_modules", "tsx", "dist", "esm", "index.mjs")];
@@ -26,20 +27,6 @@ if [ "$reason" = BOUND ] || [ "$reason" = REBOOT ]; then
   ip addr add "$new_ip_address/24" dev "$interface"
 fi
 `;
-
-async function until<T>(probe: () => T | undefined, what: string, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      const value = probe();
-      if (value !== undefined) return value;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("the appliance in a namespace lab", () => {
   const lab = new NetnsLab();
