@@ -1,6 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import ipaddr from "ipaddr.js";
+import { deriveProvisioning } from "../provision/derive-provisioning.js";
 import { cidrsOf, deriveDhcp } from "./derive-dhcp.js";
 import { deriveZones } from "./derive-dns.js";
 import { byPosition, type Diagnostic, formatPath, type PathSegment } from "./diagnostics.js";
@@ -153,6 +154,8 @@ function derive(source: YamlSource, file: SiteFile, diagnostics: Diagnostic[], s
     );
   }
 
+  const provisioning = deriveProvisioning(source, file, bind, diagnostics);
+
   const stratum: NtpStratumMode =
     file.ntp.stratum === "auto"
       ? { mode: "auto" }
@@ -202,6 +205,7 @@ function derive(source: YamlSource, file: SiteFile, diagnostics: Diagnostic[], s
       rateLimit: Object.freeze({ ...file.ntp.rateLimit }),
       maxClients: file.ntp.maxClients,
     }),
+    ...(provisioning ? { provisioning } : {}),
   });
 }
 
