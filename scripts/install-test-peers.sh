@@ -3,7 +3,7 @@
 # Daemons in these packages are never started: tests run their own instances by PID.
 set -euo pipefail
 
-packages=(dnsutils knot-dnsutils isc-dhcp-client udhcpc dhcpcd-base sntp chrony tshark iproute2 dnsperf procps dnsmasq-base nsd kea-dhcp4-server kea-admin systemd python3 curl)
+packages=(dnsutils knot-dnsutils isc-dhcp-client udhcpc dhcpcd-base sntp chrony tshark iproute2 dnsperf procps dnsmasq-base nsd kea-dhcp4-server kea-admin systemd python3 curl tftp-hpa atftp)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

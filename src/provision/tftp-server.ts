@@ -1,0 +1,248 @@
+import dgram from "node:dgram";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { isIPv6 } from "node:net";
+import { closeDgram } from "../net/close-dgram.js";
+import { bindError } from "../observe/control-server.js";
+import type { Catalog, Lookup } from "./catalog.js";
+import type { FetchOutcome } from "./fetch-event.js";
+import { negotiate } from "./tftp-options.js";
+import { decodeTftp, encodeError, TFTP_ERROR } from "./tftp-packet.js";
+import {
+  type BlockSource,
+  bytesSource,
+  type Step,
+  TftpReadTransfer,
+  type TransferResult,
+} from "./tftp-transfer.js";
+
+/**
+ * The TFTP transport: a listening socket per bind address takes read requests; each transfer gets
+ * its own socket (its transfer identifier, RFC 1350 §4) and timer, and drives a TftpReadTransfer.
+ * Write requests are refused: the server is read-only.
+ */
+
+export interface TftpServerOptions {
+  readonly catalog: () => Catalog;
+  readonly onFetch: (outcome: FetchOutcome) => void;
+  readonly onError: (error: Error) => void;
+}
+
+/** Files up to this size are read whole; larger ones block by block from the open file. */
+const READ_WHOLE_BYTES = 256 * 1024;
+
+export class TftpServer {
+  readonly #options: TftpServerOptions;
+  readonly #listeners: dgram.Socket[] = [];
+  readonly #transfers = new Set<Transfer>();
+
+  constructor(options: TftpServerOptions) {
+    this.#options = options;
+  }
+
+  async listen(addresses: readonly string[], port: number): Promise<void> {
+    for (const address of addresses) {
+      const socket = dgram.createSocket({ type: isIPv6(address) ? "udp6" : "udp4", reuseAddr: false });
+      await new Promise<void>((resolve, reject) => {
+        socket.once("error", (error) =>
+          reject(bindError("TFTP", address, port, error as NodeJS.ErrnoException)),
+        );
+        socket.bind(port, address, () => {
+          socket.removeAllListeners("error");
+          socket.on("error", (error) => this.#options.onError(error));
+          resolve();
+        });
+      });
+      socket.on("message", (message, peer) => void this.#request(address, message, peer));
+      this.#listeners.push(socket);
+    }
+  }
+
+  /** The port the first listener got (tests bind port 0). */
+  port(): number | undefined {
+    return this.#listeners[0]?.address().port;
+  }
+
+  get activeTransfers(): number {
+    return this.#transfers.size;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#listeners.splice(0).map(closeDgram));
+    await Promise.all([...this.#transfers].map((t) => t.finish("aborted", "server stopping")));
+  }
+
+  async #request(local: string, message: Buffer, peer: dgram.RemoteInfo): Promise<void> {
+    const listener = this.#listeners.find((s) => s.address().address === local);
+    const reply = (code: number, text: string) =>
+      listener?.send(encodeError(code, text), peer.port, peer.address);
+    const d = decodeTftp(message);
+    if (!d.ok || (d.packet.op !== "RRQ" && d.packet.op !== "WRQ")) return; // stray packets get no answer
+    const request = d.packet;
+    const client = peer.address;
+    const outcome = (result: FetchOutcome["result"], detail?: string, bytes = 0): void =>
+      this.#options.onFetch({
+        protocol: "tftp",
+        client,
+        file: request.filename,
+        bytes,
+        result,
+        ...(detail ? { detail } : {}),
+      });
+    if (request.op === "WRQ") {
+      reply(TFTP_ERROR.accessViolation, "read-only server");
+      outcome("refused", "write request");
+      return;
+    }
+    if (request.mode !== "octet" && request.mode !== "netascii") {
+      reply(TFTP_ERROR.illegalOperation, `unsupported mode ${request.mode}`);
+      outcome("refused", `mode ${request.mode}`);
+      return;
+    }
+    const catalog = this.#options.catalog();
+    let found: Lookup;
+    let source: OpenSource;
+    try {
+      found = await catalog.lookup(request.filename, { client });
+      if (found.kind === "refused") {
+        reply(TFTP_ERROR.accessViolation, found.message);
+        outcome("refused", found.message);
+        return;
+      }
+      if (found.kind === "not-found" || found.kind === "directory") {
+        reply(TFTP_ERROR.notFound, "File not found");
+        outcome("not-found", found.kind === "directory" ? "a folder" : found.message);
+        return;
+      }
+      source = openSource(found, request.mode === "netascii");
+    } catch (error) {
+      reply(TFTP_ERROR.undefined, "cannot read the file");
+      outcome("error", (error as Error).message);
+      return;
+    }
+    const settings = catalog.provisioning.tftp;
+    const negotiated = negotiate(request.options, source.size, settings);
+    const core = new TftpReadTransfer(source, { ...negotiated, maxRetries: settings.retries });
+    const mac = found.kind === "rendered" ? found.mac : undefined;
+    const transfer = new Transfer(core, source, local, peer, negotiated.timeoutMs, (result, detail) => {
+      this.#transfers.delete(transfer);
+      this.#options.onFetch({
+        protocol: "tftp",
+        client,
+        file: request.filename,
+        bytes: result === "complete" ? source.size : core.bytesAcknowledged,
+        result,
+        ...(mac ? { mac } : {}),
+        ...(found.kind === "rendered" ? { template: found.template } : {}),
+        ...(detail ? { detail } : {}),
+      });
+    });
+    this.#transfers.add(transfer);
+    transfer.start(this.#options.onError);
+  }
+}
+
+type OpenSource = BlockSource & { close(): void };
+
+function openSource(found: Extract<Lookup, { kind: "file" | "rendered" }>, netascii: boolean): OpenSource {
+  if (found.kind === "rendered")
+    return { ...bytesSource(netascii ? toNetascii(found.bytes) : found.bytes), close() {} };
+  if (netascii || found.size <= READ_WHOLE_BYTES) {
+    const bytes = readFileSync(found.path);
+    return { ...bytesSource(netascii ? toNetascii(bytes) : bytes), close() {} };
+  }
+  const fd = openSync(found.path, "r");
+  const size = found.size;
+  return {
+    size,
+    read: (offset, length, target, at) => readSync(fd, target, at, length, offset),
+    close: () => closeSync(fd),
+  };
+}
+
+/** RFC 764 NVT text: LF → CR LF, CR → CR NUL. */
+export function toNetascii(bytes: Uint8Array): Buffer {
+  const out: number[] = [];
+  for (const b of bytes) {
+    if (b === 0x0a) out.push(0x0d, 0x0a);
+    else if (b === 0x0d) out.push(0x0d, 0x00);
+    else out.push(b);
+  }
+  return Buffer.from(out);
+}
+
+/** One transfer's socket and timer around its state machine. */
+class Transfer {
+  readonly #core: TftpReadTransfer;
+  readonly #source: OpenSource;
+  readonly #peer: dgram.RemoteInfo;
+  readonly #socket: dgram.Socket;
+  readonly #timeoutMs: number;
+  readonly #local: string;
+  readonly #done: (result: TransferResult, detail?: string) => void;
+  #timer: NodeJS.Timeout | undefined;
+  #finished = false;
+
+  constructor(
+    core: TftpReadTransfer,
+    source: OpenSource,
+    local: string,
+    peer: dgram.RemoteInfo,
+    timeoutMs: number,
+    done: (result: TransferResult, detail?: string) => void,
+  ) {
+    this.#core = core;
+    this.#source = source;
+    this.#peer = peer;
+    this.#timeoutMs = timeoutMs;
+    this.#done = done;
+    this.#socket = dgram.createSocket(isIPv6(local) ? "udp6" : "udp4");
+    this.#local = local;
+  }
+
+  start(onError: (error: Error) => void): void {
+    const socket = this.#socket;
+    socket.on("error", (error) => {
+      onError(error);
+      void this.finish("aborted", error.message);
+    });
+    socket.on("message", (message, from) => {
+      if (from.address !== this.#peer.address || from.port !== this.#peer.port) {
+        // RFC 1350: a packet from another transfer identifier gets an error; this transfer goes on.
+        socket.send(encodeError(TFTP_ERROR.unknownTid, "unknown transfer ID"), from.port, from.address);
+        return;
+      }
+      const d = decodeTftp(message);
+      if (!d.ok) return;
+      this.#apply(this.#core.onPacket(d.packet, Date.now()));
+    });
+    socket.bind(0, this.#local, () => {
+      this.#apply(this.#core.start(Date.now()));
+    });
+  }
+
+  #apply(step: Step): void {
+    if (this.#finished) return;
+    for (const packet of step.send) this.#socket.send(packet, this.#peer.port, this.#peer.address);
+    if (step.done) {
+      void this.finish(step.done.result, step.done.detail);
+      return;
+    }
+    if (step.send.length === 0) return;
+    // Every send restarts the full timeout (the core's deadline is now + timeout).
+    if (this.#timer) this.#timer.refresh();
+    else
+      this.#timer = setTimeout(
+        () => this.#apply(this.#core.onTimeout(Math.max(Date.now(), this.#core.deadline))),
+        this.#timeoutMs,
+      );
+  }
+
+  async finish(result: TransferResult, detail?: string): Promise<void> {
+    if (this.#finished) return;
+    this.#finished = true;
+    clearTimeout(this.#timer);
+    this.#source.close();
+    this.#done(result, detail);
+    await closeDgram(this.#socket);
+  }
+}
