@@ -16,10 +16,12 @@ import { EventBus, type SitebootEvent } from "./observe/events.js";
 import { Metrics, type PoolUsage } from "./observe/metrics.js";
 import type { SystemdNotifier } from "./observe/systemd-notify.js";
 import { DEFAULT_TIMELINE_LIMITS, Timeline } from "./observe/timeline.js";
+import { leasePhones } from "./provision/lease-phones.js";
+import { ProvisioningService } from "./provision/provisioning-service.js";
 import type { Service } from "./service.js";
 
 type ServiceName = Service["name"];
-const ORDER: readonly ServiceName[] = ["dhcp", "dns", "ntp", "control"];
+const ORDER: readonly ServiceName[] = ["dhcp", "dns", "ntp", "provisioning", "control"];
 
 export interface ApplianceOptions {
   readonly file: string;
@@ -312,6 +314,9 @@ export class Appliance implements ControlSource {
       case "ntp":
         service = new NtpService(site, { events });
         break;
+      case "provisioning":
+        service = new ProvisioningService(site, { events, phones: leasePhones(() => this.#leases) });
+        break;
       case "control":
         service = new ControlServer(site, this);
         break;
@@ -385,6 +390,8 @@ function enabled(site: Site, name: ServiceName): boolean {
       return site.dns.enabled;
     case "ntp":
       return site.ntp.enabled;
+    case "provisioning":
+      return site.provisioning?.enabled === true;
     case "control":
       return site.control.enabled;
   }

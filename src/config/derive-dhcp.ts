@@ -7,6 +7,7 @@ import {
   optionNames,
   parseTypeSpec,
 } from "../dhcp/options/index.js";
+import { expandSelf } from "../provision/self-url.js";
 import type { Diagnostic, PathSegment } from "./diagnostics.js";
 import { parseDuration } from "./durations.js";
 import { broadcastOf, cidrContains, formatIpv4, parseCidr, parseIpv4 } from "./ipv4.js";
@@ -50,6 +51,7 @@ interface Context {
   readonly source: YamlSource;
   readonly diagnostics: Diagnostic[];
   readonly self: number;
+  readonly ports: SiteFile["listen"]["ports"];
 }
 
 export function deriveDhcp(
@@ -58,7 +60,7 @@ export function deriveDhcp(
   self: number,
   diagnostics: Diagnostic[],
 ): DhcpSite {
-  const ctx: Context = { source, diagnostics, self };
+  const ctx: Context = { source, diagnostics, self, ports: file.listen.ports };
   const d = file.dhcp;
   const error = (path: PathSegment[], message: string, key = false) =>
     diagnostics.push(source.diagnostic("error", path, message, { key }));
@@ -439,7 +441,7 @@ function deriveOptions(
     }
     codes.set(code, key);
     if (!def) continue;
-    const encoded = encodeOptionValue(def, value, { self: ctx.self });
+    const encoded = encodeOptionValue(def, expandSelf(code, value, ctx.self, ctx.ports), { self: ctx.self });
     if (!encoded.ok) {
       error(`option ${code} (${name}): ${encoded.error}`);
       continue;

@@ -42,6 +42,11 @@ const COUNTERS = {
     help: "DNS responses limited per client, by action",
     labels: ["action"],
   },
+  provisioningFetches: {
+    name: "siteboot_provisioning_fetches_total",
+    help: "Files fetched from the provisioning server, by protocol and result",
+    labels: ["protocol", "result"],
+  },
   errors: { name: "siteboot_errors_total", help: "Errors inside a service", labels: ["service"] },
   reloads: { name: "siteboot_reloads_total", help: "Configuration reloads, by result", labels: ["result"] },
 } as const satisfies Record<string, CounterSpec>;
@@ -121,6 +126,9 @@ export class Metrics {
         return;
       case "dns.rate-limited":
         this.#bump("rateLimited", event.action);
+        return;
+      case "provisioning.fetch":
+        this.#bump("provisioningFetches", event.protocol, event.result);
         return;
       case "service.error":
         this.#bump("errors", event.service);

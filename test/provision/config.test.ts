@@ -96,4 +96,15 @@ describe("provisioning section", () => {
       "site.yaml:6:39: dhcp.hosts[0].vars: warning: vars are used only by provisioning templates, and there is no provisioning section",
     ]);
   });
+
+  it("turns self in option 66 and 160 into this box, with the HTTP port when it is not 80", () => {
+    const r = load(`dhcp:
+  options: { tftp-server: self, provisioning-server: "http://self/cfg/$MA.xml" }
+provisioning: { root: root }
+`);
+    if (!r.ok) throw new Error(r.errors.map(formatDiagnostic).join("\n"));
+    const text = (code: number) => Buffer.from(r.site.dhcp.options.get(code)?.data ?? []).toString();
+    expect(text(66)).toBe("198.51.100.2");
+    expect(text(160)).toBe("http://198.51.100.2:8080/cfg/$MA.xml");
+  });
 });

@@ -17,6 +17,9 @@ export interface ProvisioningFixture {
   readonly site: Site;
   readonly provisioning: ProvisioningSite;
   readonly leases: Map<string, PhoneLease>;
+  /** The site.yaml text as written. */
+  readonly text: string;
+  readonly file: string;
   readonly phones: PhoneDirectory;
   catalog(): Catalog;
   cleanup(): void;
@@ -41,7 +44,7 @@ export function provisioningFixture(extraYaml = ""): ProvisioningFixture {
   symlinkSync(join(dir, "secret.txt"), join(root, "escape.txt"));
   symlinkSync(join(root, "common.cfg"), join(root, "alias.cfg"));
   const text = `site: { name: lab, sipDomain: fabrikam.com, dhcpDomain: contoso.com }
-listen: { address: 127.0.0.1, ports: { tftp: 0, http: 0, https: 0 } }
+listen: { address: 127.0.0.1, ports: { tftp: 0, http: 0, https: 0, control: 0 } }
 dns: { enabled: false }
 ntp: { enabled: false }
 dhcp:
@@ -69,6 +72,8 @@ ${extraYaml}`;
   return {
     dir,
     root,
+    text,
+    file,
     site,
     provisioning,
     leases,
