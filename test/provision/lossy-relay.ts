@@ -31,7 +31,7 @@ export class LossyRelay {
       const opcode = msg.readUInt16BE(0);
       if (opcode === 1) this.#transferPort = undefined; // a new request
       if (opcode === 4) this.acksFromClient++;
-      this.#pass("to-server", msg, opcode, () =>
+      this.#pass("to-server", opcode, () =>
         this.#back.send(msg, this.#transferPort ?? this.#serverPort, "127.0.0.1"),
       );
     });
@@ -40,21 +40,23 @@ export class LossyRelay {
       const opcode = msg.readUInt16BE(0);
       if (opcode === 3) this.dataFromServer++;
       const client = this.#client;
-      if (client)
-        this.#pass("to-client", msg, opcode, () => this.#front.send(msg, client.port, client.address));
+      if (client) this.#pass("to-client", opcode, () => this.#front.send(msg, client.port, client.address));
     });
     await new Promise<void>((resolve) => this.#back.bind(0, "127.0.0.1", resolve));
     await new Promise<void>((resolve) => this.#front.bind(0, "127.0.0.1", resolve));
     return this.#front.address().port;
   }
 
-  #pass(direction: "to-server" | "to-client", msg: Buffer, opcode: number, send: () => void): void {
+  #pass(direction: "to-server" | "to-client", opcode: number, send: () => void): void {
     const fate = this.#fate(direction, opcode);
     if (fate === "drop") return;
     const later = () =>
-      setTimeout(() => {
-        if (!this.#closed) send();
-      }, Math.floor(Math.random() * 4));
+      setTimeout(
+        () => {
+          if (!this.#closed) send();
+        },
+        Math.floor(Math.random() * 4),
+      );
     later();
     if (fate === "duplicate") later();
   }
