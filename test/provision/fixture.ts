@@ -61,7 +61,10 @@ ${extraYaml}`;
   const file = join(dir, "site.yaml");
   writeFileSync(file, text);
   const r = parseSite(text, file);
-  if (!r.ok) throw new Error(r.errors.map(formatDiagnostic).join("\n"));
+  if (!r.ok) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(r.errors.map(formatDiagnostic).join("\n"));
+  }
   const site = r.site;
   const provisioning = site.provisioning as ProvisioningSite;
   const leases = new Map<string, PhoneLease>();
