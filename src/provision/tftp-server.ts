@@ -1,10 +1,13 @@
 import dgram from "node:dgram";
-import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { isIPv6 } from "node:net";
 import { closeDgram } from "../net/close-dgram.js";
+import { literalLookup } from "../ntp/udp-transport.js";
 import { bindError } from "../observe/control-server.js";
 import type { Catalog, Lookup } from "./catalog.js";
 import type { FetchOutcome } from "./fetch-event.js";
+import { FileCache } from "./file-cache.js";
 import { negotiate } from "./tftp-options.js";
 import { decodeTftp, encodeError, TFTP_ERROR } from "./tftp-packet.js";
 import {
@@ -27,13 +30,13 @@ export interface TftpServerOptions {
   readonly onError: (error: Error) => void;
 }
 
-/** Files up to this size are read whole; larger ones block by block from the open file. */
-const READ_WHOLE_BYTES = 256 * 1024;
-
 export class TftpServer {
   readonly #options: TftpServerOptions;
   readonly #listeners: dgram.Socket[] = [];
   readonly #transfers = new Set<Transfer>();
+  readonly #cache = new FileCache();
+  /** Client address|port of every request being answered or transferred. */
+  readonly #busyPeers = new Set<string>();
 
   constructor(options: TftpServerOptions) {
     this.#options = options;
@@ -71,12 +74,32 @@ export class TftpServer {
     await Promise.all([...this.#transfers].map((t) => t.finish("aborted", "server stopping")));
   }
 
+  /** A request repeated by the same client port while it is answered or its transfer runs starts nothing new. */
   async #request(local: string, message: Buffer, peer: dgram.RemoteInfo): Promise<void> {
+    const key = `${peer.address}|${peer.port}`;
+    if (this.#busyPeers.has(key)) return;
+    this.#busyPeers.add(key);
+    const release = () => this.#busyPeers.delete(key);
+    try {
+      if (!(await this.#answer(local, message, peer, release))) release();
+    } catch (error) {
+      release();
+      this.#options.onError(error as Error);
+    }
+  }
+
+  /** True when a transfer started (it calls `release` when it ends). */
+  async #answer(
+    local: string,
+    message: Buffer,
+    peer: dgram.RemoteInfo,
+    release: () => void,
+  ): Promise<boolean> {
     const listener = this.#listeners.find((s) => s.address().address === local);
     const reply = (code: number, text: string) =>
       listener?.send(encodeError(code, text), peer.port, peer.address);
     const d = decodeTftp(message);
-    if (!d.ok || (d.packet.op !== "RRQ" && d.packet.op !== "WRQ")) return; // stray packets get no answer
+    if (!d.ok || (d.packet.op !== "RRQ" && d.packet.op !== "WRQ")) return false; // stray packets get no answer
     const request = d.packet;
     const client = peer.address;
     const outcome = (result: FetchOutcome["result"], detail?: string, bytes = 0): void =>
@@ -91,12 +114,12 @@ export class TftpServer {
     if (request.op === "WRQ") {
       reply(TFTP_ERROR.accessViolation, "read-only server");
       outcome("refused", "write request");
-      return;
+      return false;
     }
     if (request.mode !== "octet" && request.mode !== "netascii") {
       reply(TFTP_ERROR.illegalOperation, `unsupported mode ${request.mode}`);
       outcome("refused", `mode ${request.mode}`);
-      return;
+      return false;
     }
     const catalog = this.#options.catalog();
     let found: Lookup;
@@ -106,18 +129,18 @@ export class TftpServer {
       if (found.kind === "refused") {
         reply(TFTP_ERROR.accessViolation, found.message);
         outcome("refused", found.message);
-        return;
+        return false;
       }
       if (found.kind === "not-found" || found.kind === "directory") {
         reply(TFTP_ERROR.notFound, "File not found");
         outcome("not-found", found.kind === "directory" ? "a folder" : found.message);
-        return;
+        return false;
       }
-      source = openSource(found, request.mode === "netascii");
+      source = await openSource(found, request.mode === "netascii", this.#cache);
     } catch (error) {
       reply(TFTP_ERROR.undefined, "cannot read the file");
       outcome("error", (error as Error).message);
-      return;
+      return false;
     }
     const settings = catalog.provisioning.tftp;
     const negotiated = negotiate(request.options, source.size, settings);
@@ -125,6 +148,7 @@ export class TftpServer {
     const mac = found.kind === "rendered" ? found.mac : undefined;
     const transfer = new Transfer(core, source, local, peer, negotiated.timeoutMs, (result, detail) => {
       this.#transfers.delete(transfer);
+      release();
       this.#options.onFetch({
         protocol: "tftp",
         client,
@@ -138,18 +162,25 @@ export class TftpServer {
     });
     this.#transfers.add(transfer);
     transfer.start(this.#options.onError);
+    return true;
   }
 }
 
 type OpenSource = BlockSource & { close(): void };
 
-function openSource(found: Extract<Lookup, { kind: "file" | "rendered" }>, netascii: boolean): OpenSource {
+async function openSource(
+  found: Extract<Lookup, { kind: "file" | "rendered" }>,
+  netascii: boolean,
+  cache: FileCache,
+): Promise<OpenSource> {
   if (found.kind === "rendered")
     return { ...bytesSource(netascii ? toNetascii(found.bytes) : found.bytes), close() {} };
-  if (netascii || found.size <= READ_WHOLE_BYTES) {
-    const bytes = readFileSync(found.path);
+  const cached = cache.get(found.path, found.size, found.mtimeMs);
+  if (cached || netascii) {
+    const bytes = (await cached) ?? (await readFile(found.path));
     return { ...bytesSource(netascii ? toNetascii(bytes) : bytes), close() {} };
   }
+  // Too large to keep: read block by block from the open file.
   const fd = openSync(found.path, "r");
   const size = found.size;
   return {
@@ -195,7 +226,8 @@ class Transfer {
     this.#peer = peer;
     this.#timeoutMs = timeoutMs;
     this.#done = done;
-    this.#socket = dgram.createSocket(isIPv6(local) ? "udp6" : "udp4");
+    // Replies go to literal addresses: a synchronous lookup spares dns.lookup and a tick per packet.
+    this.#socket = dgram.createSocket({ type: isIPv6(local) ? "udp6" : "udp4", lookup: literalLookup });
     this.#local = local;
   }
 

@@ -13,14 +13,14 @@ export class LossyRelay {
   readonly #front = dgram.createSocket("udp4");
   readonly #back = dgram.createSocket("udp4");
   readonly #serverPort: number;
-  readonly #fate: (direction: "to-server" | "to-client", opcode: number) => Fate;
+  readonly #fate: (direction: "to-server" | "to-client", packet: Buffer) => Fate;
   #client: dgram.RemoteInfo | undefined;
   #transferPort: number | undefined;
   #closed = false;
   dataFromServer = 0;
   acksFromClient = 0;
 
-  constructor(serverPort: number, fate: (direction: "to-server" | "to-client", opcode: number) => Fate) {
+  constructor(serverPort: number, fate: (direction: "to-server" | "to-client", packet: Buffer) => Fate) {
     this.#serverPort = serverPort;
     this.#fate = fate;
   }
@@ -31,24 +31,26 @@ export class LossyRelay {
       const opcode = msg.readUInt16BE(0);
       if (opcode === 1) this.#transferPort = undefined; // a new request
       if (opcode === 4) this.acksFromClient++;
-      this.#pass("to-server", opcode, () =>
+      this.#pass("to-server", msg, () =>
         this.#back.send(msg, this.#transferPort ?? this.#serverPort, "127.0.0.1"),
       );
     });
     this.#back.on("message", (msg, from) => {
       if (from.port !== this.#serverPort) this.#transferPort ??= from.port;
+      // The client would see another transfer ID as a stranger: only the first one gets through.
+      if (from.port !== this.#serverPort && from.port !== this.#transferPort) return;
       const opcode = msg.readUInt16BE(0);
       if (opcode === 3) this.dataFromServer++;
       const client = this.#client;
-      if (client) this.#pass("to-client", opcode, () => this.#front.send(msg, client.port, client.address));
+      if (client) this.#pass("to-client", msg, () => this.#front.send(msg, client.port, client.address));
     });
     await new Promise<void>((resolve) => this.#back.bind(0, "127.0.0.1", resolve));
     await new Promise<void>((resolve) => this.#front.bind(0, "127.0.0.1", resolve));
     return this.#front.address().port;
   }
 
-  #pass(direction: "to-server" | "to-client", opcode: number, send: () => void): void {
-    const fate = this.#fate(direction, opcode);
+  #pass(direction: "to-server" | "to-client", packet: Buffer, send: () => void): void {
+    const fate = this.#fate(direction, packet);
     if (fate === "drop") return;
     const later = () =>
       setTimeout(
@@ -62,6 +64,8 @@ export class LossyRelay {
   }
 
   async close(): Promise<void> {
+    // Let the datagrams still held back (up to 4 ms) go out first: one may be the client's last ACK.
+    await new Promise((resolve) => setTimeout(resolve, 20));
     this.#closed = true;
     await Promise.all([closeDgram(this.#front), closeDgram(this.#back)]);
   }

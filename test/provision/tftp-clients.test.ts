@@ -1,9 +1,11 @@
 import { execFile } from "node:child_process";
+import dgram from "node:dgram";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FetchOutcome } from "../../src/provision/fetch-event.js";
+import { encodeRequest } from "../../src/provision/tftp-packet.js";
 import { TftpServer } from "../../src/provision/tftp-server.js";
 import { PHONE_MAC, provisioningFixture } from "./fixture.js";
 
@@ -104,5 +106,18 @@ describe("TFTP with real clients", () => {
     });
     await expect(atftp("escape.txt", out("escape"))).rejects.toBeTruthy();
     expect(fetches.slice(-3).map((f) => f.result)).toEqual(["not-found", "refused", "refused"]);
+  });
+
+  it("starts one transfer for a request repeated from the same client port", async () => {
+    const socket = dgram.createSocket("udp4");
+    const sources = new Set<number>();
+    socket.on("message", (_message, from) => sources.add(from.port));
+    await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+    const request = encodeRequest("RRQ", "common.cfg", "octet");
+    socket.send(request, port, "127.0.0.1");
+    socket.send(request, port, "127.0.0.1");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    socket.close();
+    expect(sources.size).toBe(1);
   });
 });
