@@ -235,6 +235,10 @@ export const provisioningSchema = z.strictObject({
           .min(1)
           .describe('Requested path, with {mac} or $MA where the phone\'s MAC stands, e.g. "{mac}.cfg"'),
         template: z.string().min(1).describe("Mustache template under root, rendered per phone"),
+        escape: z
+          .enum(["xml", "none"])
+          .optional()
+          .describe("How {{values}} are escaped (default: xml when path or template ends .xml, else none)"),
       }),
     )
     .default([])

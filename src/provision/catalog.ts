@@ -3,7 +3,7 @@ import { formatIpv4 } from "../config/ipv4.js";
 import type { Site } from "../config/site.js";
 import { checkName, resolveInRoot } from "./path-guard.js";
 import type { ProvisionedFile, ProvisioningSite } from "./provisioning-site.js";
-import { isXmlName, type PhoneFacts, renderTemplate, type SiteFacts, templateView } from "./templates.js";
+import { type PhoneFacts, renderTemplate, type SiteFacts, templateView } from "./templates.js";
 
 /**
  * What a request name leads to, for TFTP and HTTP alike. The order per request: a file of that name
@@ -79,23 +79,26 @@ export class Catalog {
     if (!checked.ok) return { kind: "refused", reason: checked.reason, message: checked.message };
     const root = await this.realRoot();
     const found = await resolveInRoot(root, checked.segments);
-    if (found.ok) {
+    // A template is read only to render phones' files: its raw text is not served.
+    const isTemplate = this.#provisioning.files.some((f) => f.template === checked.relative);
+    if (found.ok && !isTemplate) {
       if (found.directory) return { kind: "directory", path: found.path, relative: checked.relative };
       return { kind: "file", path: found.path, size: found.size, mtimeMs: found.mtimeMs };
     }
-    if (found.reason === "forbidden") return { kind: "refused", reason: "forbidden", message: found.message };
+    if (!found.ok && found.reason === "forbidden")
+      return { kind: "refused", reason: "forbidden", message: found.message };
     for (const file of this.#provisioning.files) {
       const fromName = file.pattern.match(checked.relative);
       if (fromName === undefined) continue;
       const mac = fromName || context.mac || this.#phones.byAddress(context.client)?.mac;
       if (!mac) return { kind: "not-found", message: `${file.pattern.text} needs the phone's MAC` };
-      return this.render(file, mac, checked.relative);
+      return this.render(file, mac);
     }
-    return { kind: "not-found", message: found.message };
+    return { kind: "not-found", message: found.ok ? "a template, not served as it is" : found.message };
   }
 
-  /** One phone's file from a template (also `explain --mac`). */
-  async render(file: ProvisionedFile, mac: string, name: string): Promise<Lookup> {
+  /** One phone's file from its template. */
+  async render(file: ProvisionedFile, mac: string): Promise<Lookup> {
     const root = await this.realRoot();
     const template = checkName(file.template);
     if (!template.ok) return { kind: "refused", reason: template.reason, message: template.message };
@@ -107,10 +110,9 @@ export class Catalog {
       };
     const text = await readFile(found.path, "utf8");
     const view = templateView(this.#siteFacts, this.phoneFacts(mac));
-    const xml = isXmlName(name) || isXmlName(file.template);
     return {
       kind: "rendered",
-      bytes: Buffer.from(renderTemplate(text, view, xml)),
+      bytes: Buffer.from(renderTemplate(text, view, file.xml)),
       template: file.template,
       mac,
       mtimeMs: found.mtimeMs,

@@ -7,7 +7,7 @@ import type { YamlSource } from "../config/yaml-source.js";
 import { compilePattern } from "./mac-forms.js";
 import { checkName } from "./path-guard.js";
 import type { ProvisionedFile, ProvisioningSite } from "./provisioning-site.js";
-import { type TemplateVars, templateError } from "./templates.js";
+import { isXmlName, type TemplateVars, templateError } from "./templates.js";
 
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SAMPLE_MAC = "00:00:5e:00:53:01";
@@ -139,7 +139,8 @@ function deriveFiles(
       const problem = text === undefined ? undefined : templateError(text);
       if (problem) report("error", [...path, "template"], `template does not parse: ${problem}`);
     }
-    out.push(Object.freeze({ pattern, template: template.relative, source: source.at(path) }));
+    const xml = f.escape === undefined ? isXmlName(f.path) || isXmlName(f.template) : f.escape === "xml";
+    out.push(Object.freeze({ pattern, template: template.relative, xml, source: source.at(path) }));
   });
   return out;
 }

@@ -35,5 +35,7 @@ export interface ProvisionedFile {
   readonly pattern: FilePattern;
   /** Path of the template relative to the root (checked like any request name). */
   readonly template: string;
+  /** Escape {{values}} for XML (Polycom .cfg files are XML too). */
+  readonly xml: boolean;
   readonly source: SourceRef;
 }

@@ -68,9 +68,8 @@ const XML_ESCAPES: Record<string, string> = {
 };
 
 /**
- * Renders a template. `{{name}}` is escaped for XML in XML files (name ends .xml before any
- * .mustache) and written as it is elsewhere (a .cfg or .txt has no escaping); `{{{name}}}` is
- * never escaped.
+ * Renders a template. `{{name}}` is escaped for XML when `xml` is set and written as it is
+ * otherwise; `{{{name}}}` is never escaped.
  */
 export function renderTemplate(text: string, view: Record<string, unknown>, xml: boolean): string {
   const escapeValue = xml
@@ -79,6 +78,7 @@ export function renderTemplate(text: string, view: Record<string, unknown>, xml:
   return writer.render(text, view, () => undefined, { escape: escapeValue });
 }
 
+/** A name ending .xml (before any .mustache): its values are escaped for XML unless told otherwise. */
 export function isXmlName(name: string): boolean {
   return /\.xml(\.mustache)?$/i.test(name);
 }

@@ -77,6 +77,9 @@ describe("provisioning catalog", () => {
     expect(await catalog.lookup("alias.cfg", { client: "x" })).toMatchObject({ kind: "file" });
     expect(await catalog.lookup("firmware", { client: "x" })).toMatchObject({ kind: "directory" });
     expect(await catalog.lookup("missing.bin", { client: "x" })).toMatchObject({ kind: "not-found" });
+    expect(await catalog.lookup("templates/phone.cfg.mustache", { client: "x" })).toMatchObject({
+      kind: "not-found",
+    });
   });
 });
 

@@ -47,6 +47,7 @@ describe("provisioning section", () => {
     expect(p?.http).toEqual({ enabled: true, port: 8080, listing: false });
     expect(p?.files[0]?.pattern.match("0004F2000001.cfg")).toBe("00:04:f2:00:00:01");
     expect(p?.files[0]?.source).toMatchObject({ line: 8, col: 7 });
+    expect(p?.files[0]?.xml).toBe(false);
     expect(p?.bind).toEqual(["198.51.100.2"]);
   });
 
@@ -106,5 +107,16 @@ provisioning: { root: root }
     const text = (code: number) => Buffer.from(r.site.dhcp.options.get(code)?.data ?? []).toString();
     expect(text(66)).toBe("198.51.100.2");
     expect(text(160)).toBe("http://198.51.100.2:8080/cfg/$MA.xml");
+  });
+
+  it("escapes values for XML by the file name, or as the file says (Polycom .cfg files are XML)", () => {
+    const r = load(`provisioning:
+  root: root
+  files:
+    - { path: "{mac}.xml", template: templates/polycom.cfg.mustache }
+    - { path: "{mac}.cfg", template: templates/polycom.cfg.mustache, escape: xml }
+    - { path: "x/{mac}.xml", template: templates/polycom.cfg.mustache, escape: none }
+`);
+    expect(r.ok && r.site.provisioning?.files.map((f) => f.xml)).toEqual([true, true, false]);
   });
 });
