@@ -70,7 +70,11 @@ export class Catalog {
 
   /** The root's real path, resolved once (the folder was checked when the site was loaded). */
   realRoot(): Promise<string> {
-    this.#realRoot ??= realpath(this.#provisioning.root);
+    // A failure is not kept: the folder may be back at the next request.
+    this.#realRoot ??= realpath(this.#provisioning.root).catch((error: unknown) => {
+      this.#realRoot = undefined;
+      throw error;
+    });
     return this.#realRoot;
   }
 

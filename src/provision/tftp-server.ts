@@ -192,13 +192,20 @@ async function openSource(
 
 /** RFC 764 NVT text: LF → CR LF, CR → CR NUL. */
 export function toNetascii(bytes: Uint8Array): Buffer {
-  const out: number[] = [];
+  let extra = 0;
+  for (const b of bytes) if (b === 0x0a || b === 0x0d) extra++;
+  const out = Buffer.allocUnsafe(bytes.length + extra);
+  let at = 0;
   for (const b of bytes) {
-    if (b === 0x0a) out.push(0x0d, 0x0a);
-    else if (b === 0x0d) out.push(0x0d, 0x00);
-    else out.push(b);
+    if (b === 0x0a) {
+      out[at++] = 0x0d;
+      out[at++] = 0x0a;
+    } else if (b === 0x0d) {
+      out[at++] = 0x0d;
+      out[at++] = 0x00;
+    } else out[at++] = b;
   }
-  return Buffer.from(out);
+  return out;
 }
 
 /** One transfer's socket and timer around its state machine. */
