@@ -3,7 +3,6 @@ import { closeSync, openSync, readSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { isIPv6 } from "node:net";
 import { closeDgram } from "../net/close-dgram.js";
-import { literalLookup } from "../ntp/udp-transport.js";
 import { bindError } from "../observe/control-server.js";
 import type { Catalog, Lookup } from "./catalog.js";
 import type { FetchOutcome } from "./fetch-event.js";
@@ -17,6 +16,7 @@ import {
   TftpReadTransfer,
   type TransferResult,
 } from "./tftp-transfer.js";
+import { openTransferSocket, type TransferSocket } from "./transfer-socket.js";
 
 /**
  * The TFTP transport: a listening socket per bind address takes read requests; each transfer gets
@@ -35,8 +35,8 @@ export class TftpServer {
   readonly #listeners: dgram.Socket[] = [];
   readonly #transfers = new Set<Transfer>();
   readonly #cache = new FileCache();
-  /** Client address|port of every request being answered or transferred. */
-  readonly #busyPeers = new Set<string>();
+  /** By client address|port: its transfer, or null while its request is being answered. */
+  readonly #busyPeers = new Map<string, Transfer | null>();
 
   constructor(options: TftpServerOptions) {
     this.#options = options;
@@ -74,27 +74,31 @@ export class TftpServer {
     await Promise.all([...this.#transfers].map((t) => t.finish("aborted", "server stopping")));
   }
 
-  /** A request repeated by the same client port while it is answered or its transfer runs starts nothing new. */
+  /**
+   * A request repeated by the same client port while it is answered, or before its transfer has
+   * moved, starts nothing new (one lost reply would otherwise start a second transfer). Once the
+   * transfer has moved, a request from that port is a new one: the client reused its port.
+   */
   async #request(local: string, message: Buffer, peer: dgram.RemoteInfo): Promise<void> {
     const key = `${peer.address}|${peer.port}`;
-    if (this.#busyPeers.has(key)) return;
-    this.#busyPeers.add(key);
-    const release = () => this.#busyPeers.delete(key);
+    const busy = this.#busyPeers.get(key);
+    if (busy === null || (busy && !busy.progressed)) return;
+    if (busy) await busy.finish("aborted", "the client sent a new request from the same port");
+    this.#busyPeers.set(key, null);
     try {
-      if (!(await this.#answer(local, message, peer, release))) release();
+      if (!(await this.#answer(local, message, peer, key))) this.#release(key, null);
     } catch (error) {
-      release();
+      this.#release(key, null);
       this.#options.onError(error as Error);
     }
   }
 
-  /** True when a transfer started (it calls `release` when it ends). */
-  async #answer(
-    local: string,
-    message: Buffer,
-    peer: dgram.RemoteInfo,
-    release: () => void,
-  ): Promise<boolean> {
+  #release(key: string, owner: Transfer | null): void {
+    if (this.#busyPeers.get(key) === owner) this.#busyPeers.delete(key);
+  }
+
+  /** True when a transfer started (it holds the peer's key until it ends). */
+  async #answer(local: string, message: Buffer, peer: dgram.RemoteInfo, key: string): Promise<boolean> {
     const listener = this.#listeners.find((s) => s.address().address === local);
     const reply = (code: number, text: string) =>
       listener?.send(encodeError(code, text), peer.port, peer.address);
@@ -148,7 +152,7 @@ export class TftpServer {
     const mac = found.kind === "rendered" ? found.mac : undefined;
     const transfer = new Transfer(core, source, local, peer, negotiated.timeoutMs, (result, detail) => {
       this.#transfers.delete(transfer);
-      release();
+      this.#release(key, transfer);
       this.#options.onFetch({
         protocol: "tftp",
         client,
@@ -161,7 +165,8 @@ export class TftpServer {
       });
     });
     this.#transfers.add(transfer);
-    transfer.start(this.#options.onError);
+    this.#busyPeers.set(key, transfer);
+    void transfer.start(this.#options.onError);
     return true;
   }
 }
@@ -213,10 +218,10 @@ class Transfer {
   readonly #core: TftpReadTransfer;
   readonly #source: OpenSource;
   readonly #peer: dgram.RemoteInfo;
-  readonly #socket: dgram.Socket;
   readonly #timeoutMs: number;
   readonly #local: string;
   readonly #done: (result: TransferResult, detail?: string) => void;
+  #socket: TransferSocket | undefined;
   #timer: NodeJS.Timeout | undefined;
   #finished = false;
 
@@ -233,35 +238,50 @@ class Transfer {
     this.#peer = peer;
     this.#timeoutMs = timeoutMs;
     this.#done = done;
-    // Replies go to literal addresses: a synchronous lookup spares dns.lookup and a tick per packet.
-    this.#socket = dgram.createSocket({ type: isIPv6(local) ? "udp6" : "udp4", lookup: literalLookup });
     this.#local = local;
   }
 
-  start(onError: (error: Error) => void): void {
-    const socket = this.#socket;
-    socket.on("error", (error) => {
+  /** Whether the client has acknowledged any data. */
+  get progressed(): boolean {
+    return this.#core.blocksAcknowledged > 0;
+  }
+
+  async start(onError: (error: Error) => void): Promise<void> {
+    const failed = (error: Error) => {
       onError(error);
       void this.finish("aborted", error.message);
-    });
-    socket.on("message", (message, from) => {
-      if (from.address !== this.#peer.address || from.port !== this.#peer.port) {
-        // RFC 1350: a packet from another transfer identifier gets an error; this transfer goes on.
-        socket.send(encodeError(TFTP_ERROR.unknownTid, "unknown transfer ID"), from.port, from.address);
-        return;
-      }
-      const d = decodeTftp(message);
-      if (!d.ok) return;
-      this.#apply(this.#core.onPacket(d.packet, Date.now()));
-    });
-    socket.bind(0, this.#local, () => {
-      this.#apply(this.#core.start(Date.now()));
-    });
+    };
+    try {
+      this.#socket = await openTransferSocket(
+        this.#local,
+        (bytes, address, port) => this.#message(bytes, address, port),
+        failed,
+      );
+    } catch (error) {
+      failed(error as Error);
+      return;
+    }
+    if (this.#finished) {
+      await this.#socket.close();
+      return;
+    }
+    this.#apply(this.#core.start(Date.now()));
+  }
+
+  #message(bytes: Buffer, address: string, port: number): void {
+    if (address !== this.#peer.address || port !== this.#peer.port) {
+      // RFC 1350: a packet from another transfer identifier gets an error; this transfer goes on.
+      this.#socket?.send(encodeError(TFTP_ERROR.unknownTid, "unknown transfer ID"), address, port);
+      return;
+    }
+    const d = decodeTftp(bytes);
+    if (!d.ok) return;
+    this.#apply(this.#core.onPacket(d.packet, Date.now()));
   }
 
   #apply(step: Step): void {
     if (this.#finished) return;
-    for (const packet of step.send) this.#socket.send(packet, this.#peer.port, this.#peer.address);
+    for (const packet of step.send) this.#socket?.send(packet, this.#peer.address, this.#peer.port);
     if (step.done) {
       void this.finish(step.done.result, step.done.detail);
       return;
@@ -282,6 +302,6 @@ class Transfer {
     clearTimeout(this.#timer);
     this.#source.close();
     this.#done(result, detail);
-    await closeDgram(this.#socket);
+    await this.#socket?.close();
   }
 }

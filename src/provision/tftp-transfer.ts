@@ -60,6 +60,11 @@ export class TftpReadTransfer {
     return this.#blocks;
   }
 
+  /** Data blocks the client has acknowledged. */
+  get blocksAcknowledged(): number {
+    return Math.max(0, this.#acked);
+  }
+
   /** Bytes the client has acknowledged. */
   get bytesAcknowledged(): number {
     return Math.max(0, Math.min(this.#source.size, this.#acked * this.#settings.blockSize));

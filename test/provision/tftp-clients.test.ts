@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FetchOutcome } from "../../src/provision/fetch-event.js";
-import { encodeRequest } from "../../src/provision/tftp-packet.js";
+import { encodeAck, encodeRequest } from "../../src/provision/tftp-packet.js";
 import { TftpServer } from "../../src/provision/tftp-server.js";
 import { PHONE_MAC, provisioningFixture } from "./fixture.js";
 
@@ -119,5 +119,32 @@ describe("TFTP with real clients", () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     socket.close();
     expect(sources.size).toBe(1);
+  });
+
+  it("serves a new request from a port whose earlier transfer has moved (the client reused its port)", async () => {
+    const socket = dgram.createSocket("udp4");
+    const replies: { port: number; op: number; block: number; length: number }[] = [];
+    socket.on("message", (m, from) =>
+      replies.push({
+        port: from.port,
+        op: m.readUInt16BE(0),
+        block: m.readUInt16BE(2),
+        length: m.length - 4,
+      }),
+    );
+    await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+    const wait = () => new Promise((resolve) => setTimeout(resolve, 200));
+    socket.send(encodeRequest("RRQ", "firmware/small.bin", "octet"), port, "127.0.0.1");
+    await wait();
+    const first = replies[0];
+    socket.send(encodeAck(1), first?.port ?? 0, "127.0.0.1");
+    await wait();
+    socket.send(encodeRequest("RRQ", "common.cfg", "octet"), port, "127.0.0.1");
+    await wait();
+    socket.close();
+    expect(first).toMatchObject({ op: 3, block: 1, length: 512 });
+    expect(replies.at(-1)).toMatchObject({ op: 3, block: 1, length: 9 });
+    expect(replies.at(-1)?.port).not.toBe(first?.port);
+    expect(fetches.some((f) => f.file === "firmware/small.bin" && f.result === "aborted")).toBe(true);
   });
 });

@@ -68,7 +68,7 @@ describe("TFTP through loss and duplication", () => {
     const next = random(42);
     let longest = 0;
     let finalBlock = -1;
-    const relay = new LossyRelay(server.port() as number, (direction, packet): Fate => {
+    const relay = new LossyRelay(server.port() as number, (_direction, packet): Fate => {
       const r = next();
       const opcode = packet.readUInt16BE(0);
       // The final block is the first DATA shorter than the others (the block size may fall back to 512).
