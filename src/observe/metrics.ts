@@ -47,6 +47,11 @@ const COUNTERS = {
     help: "Files fetched from the provisioning server, by protocol and result",
     labels: ["protocol", "result"],
   },
+  provisioningBytes: {
+    name: "siteboot_provisioning_bytes_total",
+    help: "Bytes delivered by the provisioning server (TFTP: acknowledged), by protocol",
+    labels: ["protocol"],
+  },
   errors: { name: "siteboot_errors_total", help: "Errors inside a service", labels: ["service"] },
   reloads: { name: "siteboot_reloads_total", help: "Configuration reloads, by result", labels: ["result"] },
 } as const satisfies Record<string, CounterSpec>;
@@ -73,6 +78,11 @@ class LabelCounts {
       }
     }
     node.set(leaf, ((node.get(leaf) as number | undefined) ?? 0) + 1);
+  }
+
+  /** Adds `amount` under one label value. */
+  add(amount: number, a: string): void {
+    this.#root.set(a, ((this.#root.get(a) as number | undefined) ?? 0) + amount);
   }
 
   #child(node: Map<string, unknown>, key: string): Map<string, unknown> {
@@ -129,6 +139,7 @@ export class Metrics {
         return;
       case "provisioning.fetch":
         this.#bump("provisioningFetches", event.protocol, event.result);
+        if (event.bytes > 0) this.#pending.get("provisioningBytes")?.add(event.bytes, event.protocol);
         return;
       case "service.error":
         this.#bump("errors", event.service);

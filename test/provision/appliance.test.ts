@@ -52,6 +52,8 @@ describe("provisioning in the appliance", () => {
     const metrics = await (await fetch(`${controlUrl}/metrics`)).text();
     expect(metrics).toContain('siteboot_provisioning_fetches_total{protocol="http",result="complete"} 1');
     expect(metrics).toContain('siteboot_provisioning_fetches_total{protocol="tftp",result="complete"} 1');
+    expect(metrics).toContain(`siteboot_provisioning_bytes_total{protocol="http"} ${body.length}`);
+    expect(metrics).toContain(`siteboot_provisioning_bytes_total{protocol="tftp"} ${body.length}`);
 
     writeFileSync(fx.file, fx.text.replace("extension: 1001", "extension: 2002"));
     expect(await appliance.reload("test")).toBe(true);
