@@ -43,6 +43,7 @@ export function deriveProvisioning(
     else hostVars.set(mac, Object.freeze({ ...h.vars }));
   });
   const p = file.provisioning;
+  warnSelfWithoutServer(file, report);
   if (!p) return undefined;
 
   const base = dirname(resolve(source.file));
@@ -143,6 +144,31 @@ function deriveFiles(
     out.push(Object.freeze({ pattern, template: template.relative, xml, source: source.at(path) }));
   });
   return out;
+}
+
+/** Options 66 and 160 (in dhcp.options) that name this box while it serves no such protocol. */
+function warnSelfWithoutServer(file: SiteFile, report: Report): void {
+  const p = file.provisioning;
+  const serves = (scheme: string) =>
+    p?.enabled !== false &&
+    p !== undefined &&
+    (scheme === "tftp"
+      ? p.tftp.enabled
+      : scheme === "https"
+        ? p.http.enabled && p.http.https !== undefined
+        : p.http.enabled);
+  for (const [key, value] of Object.entries(file.dhcp.options)) {
+    if (!["tftp-server", "66", "provisioning-server", "160"].includes(key) || typeof value !== "string")
+      continue;
+    const scheme =
+      value === "self" ? "tftp" : /^(https?|tftp):\/\/self([:/]|$)/i.exec(value)?.[1]?.toLowerCase();
+    if (scheme && !serves(scheme))
+      report(
+        "warning",
+        ["dhcp", "options", key],
+        `points phones at this box over ${scheme.toUpperCase()}, which it does not serve (see provisioning)`,
+      );
+  }
 }
 
 function checkVarNames(vars: Record<string, unknown>, path: PathSegment[], report: Report): void {

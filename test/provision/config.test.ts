@@ -119,4 +119,16 @@ provisioning: { root: root }
 `);
     expect(r.ok && r.site.provisioning?.files.map((f) => f.xml)).toEqual([true, true, false]);
   });
+
+  it("warns when option 66 or 160 names this box over a protocol it does not serve", () => {
+    expect(
+      problems(`dhcp:
+  options: { tftp-server: self, provisioning-server: "https://self/cfg" }
+provisioning: { root: root, tftp: { enabled: false } }
+`),
+    ).toEqual([
+      "site.yaml:5:27: dhcp.options.tftp-server: warning: points phones at this box over TFTP, which it does not serve (see provisioning)",
+      "site.yaml:5:54: dhcp.options.provisioning-server: warning: points phones at this box over HTTPS, which it does not serve (see provisioning)",
+    ]);
+  });
 });
