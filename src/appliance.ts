@@ -19,10 +19,12 @@ import { EventStream } from "./observe/status-page/event-stream.js";
 import { type ReloadResult, type ServedName, serveStatusPage } from "./observe/status-page/routes.js";
 import type { SystemdNotifier } from "./observe/systemd-notify.js";
 import { DEFAULT_TIMELINE_LIMITS, Timeline } from "./observe/timeline.js";
+import { leasePhones } from "./provision/lease-phones.js";
+import { ProvisioningService } from "./provision/provisioning-service.js";
 import type { Service } from "./service.js";
 
 type ServiceName = Service["name"];
-const ORDER: readonly ServiceName[] = ["dhcp", "dns", "ntp", "control"];
+const ORDER: readonly ServiceName[] = ["dhcp", "dns", "ntp", "provisioning", "control"];
 /** Reloads the status page lists. */
 const RELOADS_KEPT = 10;
 
@@ -358,6 +360,9 @@ export class Appliance implements ControlSource {
       case "ntp":
         service = new NtpService(site, { events });
         break;
+      case "provisioning":
+        service = new ProvisioningService(site, { events, phones: leasePhones(() => this.#leases) });
+        break;
       case "control":
         service = new ControlServer(site, this, (req, res, path) =>
           serveStatusPage(req, res, path, this, this.#stream),
@@ -433,6 +438,8 @@ function enabled(site: Site, name: ServiceName): boolean {
       return site.dns.enabled;
     case "ntp":
       return site.ntp.enabled;
+    case "provisioning":
+      return site.provisioning?.enabled === true;
     case "control":
       return site.control.enabled;
   }

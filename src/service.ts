@@ -5,7 +5,7 @@ import type { Site } from "./config/site.js";
  * appliance, which builds them from a Site, reloads them and shuts them down.
  */
 export interface Service {
-  readonly name: "dhcp" | "dns" | "ntp" | "control";
+  readonly name: "dhcp" | "dns" | "ntp" | "provisioning" | "control";
   /** Binds sockets and starts answering; rejects with a clear Error when a port or interface is unusable. */
   start(): Promise<void>;
   /**

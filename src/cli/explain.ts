@@ -6,6 +6,7 @@ import { loadSite } from "../config/load.js";
 import type { DhcpSubnet, Site } from "../config/site.js";
 import { matchVendorClass, splitOption, toHex } from "../dhcp/options/index.js";
 import { normalizeMac } from "../observe/timeline.js";
+import { explainProvisioning } from "../provision/describe.js";
 import { table } from "./control-client.js";
 
 export interface ExplainQuery {
@@ -43,6 +44,7 @@ export async function runExplain(
     return 1;
   }
   out(text.lines.join("\n"));
+  if (result.site.provisioning) out((await explainProvisioning(result.site, mac)).join("\n"));
   return 0;
 }
 

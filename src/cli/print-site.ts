@@ -2,6 +2,7 @@ import { formatIpv4 } from "../config/ipv4.js";
 import { formatRecordData } from "../config/records.js";
 import type { ConfiguredOption, OptionSet, Site, SourceRef } from "../config/site.js";
 import { splitOption, toHex } from "../dhcp/options/index.js";
+import { provisioningSummary } from "../provision/describe.js";
 
 /**
  * What `siteboot check` prints after the diagnostics: every zone in zone-file form, then every
@@ -68,6 +69,7 @@ export function formatSite(site: Site): string {
   out.push(
     `# NTP ${site.ntp.enabled ? "enabled" : "disabled"}: stratum ${site.ntp.stratum.mode}${"stratum" in site.ntp.stratum ? ` ${site.ntp.stratum.stratum}` : ""}, refid ${site.ntp.refid}`,
   );
+  if (site.provisioning) out.push("", ...provisioningSummary(site));
   return out.join("\n");
 }
 

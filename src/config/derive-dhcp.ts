@@ -7,6 +7,7 @@ import {
   optionNames,
   parseTypeSpec,
 } from "../dhcp/options/index.js";
+import { expandSelf } from "../provision/self-url.js";
 import type { Diagnostic, PathSegment } from "./diagnostics.js";
 import { parseDuration } from "./durations.js";
 import { broadcastOf, cidrContains, formatIpv4, IPV4_EXPECTED, parseCidr, parseIpv4 } from "./ipv4.js";
@@ -51,6 +52,7 @@ interface Context {
   readonly source: YamlSource;
   readonly diagnostics: Diagnostic[];
   readonly self: number;
+  readonly ports: SiteFile["listen"]["ports"];
 }
 
 export function deriveDhcp(
@@ -60,7 +62,7 @@ export function deriveDhcp(
   diagnostics: Diagnostic[],
   profiles?: ProfileExpansion,
 ): DhcpSite {
-  const ctx: Context = { source, diagnostics, self };
+  const ctx: Context = { source, diagnostics, self, ports: file.listen.ports };
   const d = file.dhcp;
   const error = (path: PathSegment[], message: string, key = false) =>
     diagnostics.push(source.diagnostic("error", path, message, { key }));
@@ -456,7 +458,7 @@ function deriveOptions(
     }
     codes.set(code, key);
     if (!def) continue;
-    const encoded = encodeOptionValue(def, value, { self: ctx.self });
+    const encoded = encodeOptionValue(def, expandSelf(code, value, ctx.self, ctx.ports), { self: ctx.self });
     if (!encoded.ok) {
       const at = badItem(def, value, encoded.error, value === raw ? here : [...here, "value"]);
       ctx.diagnostics.push(ctx.source.diagnostic("error", at, `option ${code} (${name}): ${encoded.error}`));

@@ -40,7 +40,7 @@ describe("derived settings", () => {
       address: "198.51.100.2",
       bind: ["198.51.100.2"],
       interfaces: [],
-      ports: { dns: 53, dhcp: 67, ntp: 123, control: 8053 },
+      ports: { dns: 53, dhcp: 67, ntp: 123, control: 8053, tftp: 69, http: 80, https: 443 },
     });
     expect(s.control).toEqual({ enabled: true, address: "127.0.0.1", port: 8053 });
     expect(s.log).toEqual({ level: "info", eventLevel: "debug" });

@@ -1,6 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import ipaddr from "ipaddr.js";
+import { deriveProvisioning } from "../provision/derive-provisioning.js";
 import { controlToken, deriveLeaseDns } from "./derive-ddns.js";
 import { cidrsOf, deriveDhcp } from "./derive-dhcp.js";
 import { deriveZones } from "./derive-dns.js";
@@ -200,6 +201,7 @@ function derive(source: YamlSource, file: SiteFile, diagnostics: Diagnostic[], o
 
   const ddns = deriveLeaseDns(source, file, zones, subnets, diagnostics);
   const token = controlToken(source, file, diagnostics);
+  const provisioning = deriveProvisioning(source, file, bind, diagnostics);
 
   const stratum: NtpStratumMode =
     file.ntp.stratum === "auto"
@@ -256,6 +258,7 @@ function derive(source: YamlSource, file: SiteFile, diagnostics: Diagnostic[], o
       rateLimit: Object.freeze({ ...file.ntp.rateLimit }),
       maxClients: file.ntp.maxClients,
     }),
+    ...(provisioning ? { provisioning } : {}),
   });
 }
 

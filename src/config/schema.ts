@@ -49,6 +49,9 @@ export const listenSchema = z
         dhcp: port.default(67),
         ntp: port.default(123),
         control: port.default(8053),
+        tftp: port.default(69),
+        http: port.default(80),
+        https: port.default(443),
       })
       .prefault({}),
   })
@@ -125,6 +128,10 @@ export const hostSchema = z.strictObject({
     .optional(),
   address: ipv4.optional().describe("Reserved address"),
   options: optionMap.optional(),
+  vars: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+    .optional()
+    .describe("User variables for this phone's provisioning templates (extension, SIP user, ...)"),
 });
 
 export const dhcpSchema = z.strictObject({
@@ -268,6 +275,52 @@ export const ntpSchema = z.strictObject({
   isolatedLab: isolatedLabSchema,
 });
 
+const templateVars = z
+  .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+  .default({})
+  .describe("User variables for the provisioning templates");
+
+export const provisioningSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  root: z.string().min(1).describe("Folder of files and templates served (relative: to site.yaml's folder)"),
+  vars: templateVars,
+  files: z
+    .array(
+      z.strictObject({
+        path: z
+          .string()
+          .min(1)
+          .describe('Requested path, with {mac} or $MA where the phone\'s MAC stands, e.g. "{mac}.cfg"'),
+        template: z.string().min(1).describe("Mustache template under root, rendered per phone"),
+        escape: z
+          .enum(["xml", "none"])
+          .optional()
+          .describe("How {{values}} are escaped (default: xml when path or template ends .xml, else none)"),
+      }),
+    )
+    .default([])
+    .describe("Per-phone files rendered from templates when no file of that name exists"),
+  tftp: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      maxBlockSize: z.number().int().min(8).max(65464).default(1468).describe("Largest blksize agreed"),
+      maxWindowSize: z.number().int().min(1).max(65535).default(16).describe("Largest windowsize agreed"),
+      timeout: duration.default("1s").describe("Retransmission timeout when the client names none"),
+      retries: z.number().int().min(0).max(20).default(5),
+    })
+    .prefault({}),
+  http: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      listing: z.boolean().default(false).describe("List folders (off: a folder is 404)"),
+      https: z
+        .strictObject({ cert: z.string().min(1), key: z.string().min(1) })
+        .optional()
+        .describe("Also serve HTTPS on listen.ports.https with this PEM certificate and key"),
+    })
+    .prefault({}),
+});
+
 export const siteFileSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -298,6 +351,7 @@ export const siteFileSchema = z
     dns: dnsSchema.prefault({}),
     ntp: ntpSchema.prefault({}),
     profiles: profilesSchema.optional(),
+    provisioning: provisioningSchema.optional(),
   })
   .describe("siteboot site configuration");
 
@@ -305,6 +359,7 @@ export type SiteFile = z.output<typeof siteFileSchema>;
 export type SubnetFile = z.output<typeof subnetSchema>;
 export type HostFile = z.output<typeof hostSchema>;
 export type ClassFile = z.output<typeof classSchema>;
+export type ProvisioningFile = z.output<typeof provisioningSchema>;
 
 /** The JSON Schema editors use for completion (committed as config/site.schema.json). */
 export function siteJsonSchema(): Record<string, unknown> {

@@ -1,3 +1,5 @@
+import type { ProvisioningSite } from "../provision/provisioning-site.js";
+
 /**
  * The immutable Site: everything the services read, derived once per load of site.yaml.
  * Services never see the YAML; a reload builds a new Site and swaps it in whole.
@@ -30,6 +32,8 @@ export interface Site {
   readonly dhcp: DhcpSite;
   readonly dns: DnsSite;
   readonly ntp: NtpSite;
+  /** Absent when site.yaml has no `provisioning:` section. */
+  readonly provisioning?: ProvisioningSite;
   readonly control: ControlSettings;
   readonly log: LogSettings;
   /** Directory for persistent state (the lease journal). */

@@ -272,7 +272,7 @@ type LookupCallback = (error: NodeJS.ErrnoException | null, address: string, fam
  * Replies go to literal addresses: answered at once, so a send skips dns.lookup and its extra
  * tick. Anything else goes to the resolver.
  */
-function literalLookup(hostname: string, options: unknown, callback?: LookupCallback): void {
+export function literalLookup(hostname: string, options: unknown, callback?: LookupCallback): void {
   const cb = (typeof options === "function" ? options : callback) as LookupCallback;
   const family = isIP(hostname);
   if (family !== 0) {

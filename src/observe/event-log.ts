@@ -46,6 +46,8 @@ function summary(event: SitebootEvent): string {
       return `dns rate limit (${event.action}) for ${event.client}`;
     case "ntp.request":
       return `ntp from ${event.client} → ${event.outcome}`;
+    case "provisioning.fetch":
+      return `${event.protocol} ${event.file} to ${event.client}${event.mac ? ` (${event.mac})` : ""} → ${event.result}, ${event.bytes} bytes`;
     case "service.error":
       return `${event.service}: ${event.message}`;
     case "service.state":

@@ -110,10 +110,28 @@ export interface NtpRequestEvent {
   readonly leap?: number;
 }
 
+/** A phone fetched (or failed to fetch) a file from the provisioning server. */
+export interface ProvisioningFetchEvent {
+  readonly type: "provisioning.fetch";
+  readonly at: number;
+  readonly protocol: "tftp" | "http" | "https";
+  readonly client: string;
+  /** The phone, when the file was rendered for it or its lease is known. */
+  readonly mac?: string;
+  /** The name as requested. */
+  readonly file: string;
+  /** Bytes delivered (TFTP: acknowledged). */
+  readonly bytes: number;
+  readonly result: "complete" | "not-modified" | "not-found" | "refused" | "timeout" | "aborted" | "error";
+  /** The template a per-phone file was rendered from. */
+  readonly template?: string;
+  readonly detail?: string;
+}
+
 export interface ServiceErrorEvent {
   readonly type: "service.error";
   readonly at: number;
-  readonly service: "dhcp" | "dns" | "ntp" | "control" | "appliance";
+  readonly service: "dhcp" | "dns" | "ntp" | "provisioning" | "control" | "appliance";
   readonly message: string;
   readonly detail?: string;
 }
@@ -121,7 +139,7 @@ export interface ServiceErrorEvent {
 export interface ServiceStateEvent {
   readonly type: "service.state";
   readonly at: number;
-  readonly service: "dhcp" | "dns" | "ntp" | "control" | "appliance";
+  readonly service: "dhcp" | "dns" | "ntp" | "provisioning" | "control" | "appliance";
   readonly state: "listening" | "stopped" | "reloaded" | "reload-failed";
   readonly detail?: string;
 }
@@ -134,6 +152,7 @@ export type SitebootEvent =
   | DnsNameEvent
   | DnsRateLimitedEvent
   | NtpRequestEvent
+  | ProvisioningFetchEvent
   | ServiceErrorEvent
   | ServiceStateEvent;
 

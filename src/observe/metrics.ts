@@ -28,6 +28,7 @@ const SERVICES = Object.keys({
   dhcp: true,
   dns: true,
   ntp: true,
+  provisioning: true,
   control: true,
   appliance: true,
 } satisfies Record<ServiceErrorEvent["service"], true>);
@@ -53,6 +54,16 @@ const COUNTERS = {
     name: "siteboot_dns_rate_limited_total",
     help: "DNS responses limited per client, by action",
     labels: ["action"],
+  },
+  provisioningFetches: {
+    name: "siteboot_provisioning_fetches_total",
+    help: "Files fetched from the provisioning server, by protocol and result",
+    labels: ["protocol", "result"],
+  },
+  provisioningBytes: {
+    name: "siteboot_provisioning_bytes_total",
+    help: "Bytes delivered by the provisioning server (TFTP: acknowledged), by protocol",
+    labels: ["protocol"],
   },
   errors: {
     name: "siteboot_errors_total",
@@ -92,6 +103,11 @@ class LabelCounts {
       }
     }
     node.set(leaf, ((node.get(leaf) as number | undefined) ?? 0) + 1);
+  }
+
+  /** Adds `amount` under one label value. */
+  add(amount: number, a: string): void {
+    this.#root.set(a, ((this.#root.get(a) as number | undefined) ?? 0) + amount);
   }
 
   #child(node: Map<string, unknown>, key: string): Map<string, unknown> {
@@ -146,6 +162,10 @@ export class Metrics {
         return;
       case "dns.rate-limited":
         this.#bump("rateLimited", event.action);
+        return;
+      case "provisioning.fetch":
+        this.#bump("provisioningFetches", event.protocol, event.result);
+        if (event.bytes > 0) this.#pending.get("provisioningBytes")?.add(event.bytes, event.protocol);
         return;
       case "service.error":
         this.#bump("errors", event.service);

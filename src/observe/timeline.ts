@@ -8,7 +8,7 @@ import type { SitebootEvent } from "./events.js";
  */
 export interface TimelineEntry {
   readonly at: number;
-  readonly kind: "dhcp" | "dns" | "ntp" | "lease";
+  readonly kind: "dhcp" | "dns" | "ntp" | "lease" | "provisioning";
   /**
    * One line a person reads, e.g. `DISCOVER → OFFER 198.51.100.100`, `A sip.fabrikam.com → NOERROR
    * 198.51.100.20` or, when the answer's data was not recorded, `… → NOERROR (1)` (its count).
@@ -146,6 +146,13 @@ export class Timeline {
       }
       case "ntp.request": {
         this.#push(this.#clientForAddress(event.client, event.at), event, Number.NaN);
+        return;
+      }
+      case "provisioning.fetch": {
+        const client = event.mac
+          ? this.#clientByMac(event.mac, event.at)
+          : this.#clientForAddress(event.client, event.at);
+        this.#push(client, event, Number.NaN);
         return;
       }
       default:
@@ -308,6 +315,16 @@ function sameEntry(a: SitebootEvent, b: SitebootEvent): boolean {
         a.stratum === b.stratum &&
         a.leap === b.leap
       );
+    case "provisioning.fetch":
+      return (
+        a.type === "provisioning.fetch" &&
+        a.file === b.file &&
+        a.result === b.result &&
+        a.bytes === b.bytes &&
+        a.protocol === b.protocol &&
+        a.template === b.template &&
+        a.detail === b.detail
+      );
     default:
       return false;
   }
@@ -366,6 +383,13 @@ function makeShape(event: SitebootEvent): EntryShape {
         source: event,
         summary: `NTP v${event.version} → ${event.outcome}${event.stratum === undefined ? "" : ` stratum ${event.stratum}`}`,
         detail: { leap: event.leap },
+      };
+    case "provisioning.fetch":
+      return {
+        kind: "provisioning",
+        source: event,
+        summary: `${event.protocol.toUpperCase()} ${event.file} → ${event.result} (${event.bytes} bytes)`,
+        detail: { template: event.template, detail: event.detail },
       };
     default:
       throw new Error(`no timeline entry for ${event.type}`);

@@ -61,6 +61,7 @@ const BASE = {
         "client-id": "01:00:04:f2:00:00:01",
         address: "198.51.100.50",
         options: { "dns-servers": ["198.51.100.2"] },
+        vars: { extension: "7001" },
       },
     ],
   },
@@ -111,6 +112,19 @@ const BASE = {
       vendorClass: "ccp.avaya.com*",
     },
     audiocodes: { provisioning: "http://198.51.100.40/audiocodes/", vendorClass: "AUDC*" },
+  },
+  provisioning: {
+    enabled: true,
+    // Relative to the site file's folder: the tests run at the project root.
+    root: "config/provisioning",
+    vars: { displayName: "Phone" },
+    files: [{ path: "$MA.cfg", template: "templates/polycom-phone.cfg.mustache", escape: "xml" }],
+    tftp: { enabled: true, maxBlockSize: 1468, maxWindowSize: 16, timeout: "1s", retries: 5 },
+    http: {
+      enabled: true,
+      listing: false,
+      https: { cert: "test/config/fixtures/tls/cert.pem", key: "test/config/fixtures/tls/key.pem" },
+    },
   },
   ntp: {
     enabled: true,

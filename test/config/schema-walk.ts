@@ -44,6 +44,11 @@ const NUMBER = 12345;
 const FREE_TEXT = [
   "$schema",
   "profiles.*.vendorClass",
+  // Template values: whatever text a phone's configuration needs.
+  "provisioning.vars.*",
+  "dhcp.hosts.*.vars.*",
+  // A name phones request: any text the path guard lets through (tested in test/provision).
+  "provisioning.files.*.path",
   "site.name",
   "stateDir",
   "dhcp.classes.*.name",

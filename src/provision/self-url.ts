@@ -1,0 +1,31 @@
+import { formatIpv4 } from "../config/ipv4.js";
+
+/** Options whose text may name this box as `self`: 66 (tftp-server) and 160 (provisioning-server). */
+const SELF_TEXT_OPTIONS = new Set([66, 160]);
+
+/**
+ * `self` in the text of option 66 or 160 becomes this box: the whole value `self` → its address;
+ * a URL whose host is `self` → the address, plus the HTTP or TFTP port when that is not the
+ * scheme's default. Every other value is returned as it is.
+ */
+export function expandSelf(
+  code: number,
+  value: unknown,
+  self: number,
+  ports: { readonly http: number; readonly https: number; readonly tftp: number },
+): unknown {
+  if (!SELF_TEXT_OPTIONS.has(code) || typeof value !== "string") return value;
+  const address = formatIpv4(self);
+  if (value === "self") return address;
+  const m = /^(https?|tftp):\/\/self(:\d+)?(\/.*)?$/i.exec(value);
+  if (!m) return value;
+  const scheme = (m[1] as string).toLowerCase();
+  const defaults: Record<string, [number, number]> = {
+    http: [80, ports.http],
+    https: [443, ports.https],
+    tftp: [69, ports.tftp],
+  };
+  const [standard, configured] = defaults[scheme] as [number, number];
+  const port = m[2] ?? (configured === standard ? "" : `:${configured}`);
+  return `${m[1]}://${address}${port}${m[3] ?? ""}`;
+}

@@ -1,0 +1,152 @@
+import type { Negotiated } from "./tftp-options.js";
+import { dataPacket, encodeError, encodeOack, TFTP_ERROR, type TftpPacket } from "./tftp-packet.js";
+
+/**
+ * One read transfer as a state machine that knows nothing of sockets or timers: the transport
+ * feeds it the client's packets and the time, sends what it returns and arms a timer for
+ * `deadline`. Blocks are counted from 1 without limit; only the wire number wraps (65535 → 0), so a
+ * file of any size goes through.
+ *
+ * Retransmission follows RFC 1350 as corrected by RFC 1123 4.2.3.1: a window is sent again only
+ * when the timer runs out, never because an ACK arrived twice (the sorcerer's apprentice bug).
+ * With a window of more than one block (RFC 7440) an ACK inside the window moves the window to the
+ * block after it.
+ */
+
+/** The bytes served, read on demand (a file on disk or a rendered template). */
+export interface BlockSource {
+  readonly size: number;
+  /** Copies up to `length` bytes from `offset` into `target` at `at`; returns the count copied. */
+  read(offset: number, length: number, target: Uint8Array, at: number): number;
+}
+
+export type TransferResult = "complete" | "timeout" | "aborted";
+
+export interface Step {
+  readonly send: readonly Uint8Array[];
+  /** Set once the transfer is over; the transport then releases it. */
+  readonly done?: { readonly result: TransferResult; readonly detail?: string };
+}
+
+export interface TransferSettings extends Negotiated {
+  /** Times a window is sent again without progress before the transfer is given up. */
+  readonly maxRetries: number;
+}
+
+export class TftpReadTransfer {
+  readonly #source: BlockSource;
+  readonly #settings: TransferSettings;
+  /** Blocks in the file: the last one is shorter than a block, possibly empty. */
+  readonly #blocks: number;
+  /** Highest block the client acknowledged; -1 while the OACK (block 0) is unacknowledged. */
+  #acked: number;
+  #retries = 0;
+  #deadline = 0;
+  #over = false;
+
+  constructor(source: BlockSource, settings: TransferSettings) {
+    this.#source = source;
+    this.#settings = settings;
+    this.#blocks = Math.floor(source.size / settings.blockSize) + 1;
+    this.#acked = settings.oack.size > 0 ? -1 : 0;
+  }
+
+  /** When the current window is sent again if nothing moves it (milliseconds, the caller's clock). */
+  get deadline(): number {
+    return this.#deadline;
+  }
+
+  get blocks(): number {
+    return this.#blocks;
+  }
+
+  /** Data blocks the client has acknowledged. */
+  get blocksAcknowledged(): number {
+    return Math.max(0, this.#acked);
+  }
+
+  /** Bytes the client has acknowledged. */
+  get bytesAcknowledged(): number {
+    return Math.max(0, Math.min(this.#source.size, this.#acked * this.#settings.blockSize));
+  }
+
+  start(now: number): Step {
+    return { send: this.#window(now) };
+  }
+
+  onPacket(packet: TftpPacket, now: number): Step {
+    if (this.#over) return { send: [] };
+    if (packet.op === "ERROR") {
+      this.#over = true;
+      return {
+        send: [],
+        done: { result: "aborted", detail: `client error ${packet.code}: ${packet.message}` },
+      };
+    }
+    if (packet.op !== "ACK") {
+      this.#over = true;
+      return {
+        send: [encodeError(TFTP_ERROR.illegalOperation, "expected an ACK")],
+        done: { result: "aborted", detail: `unexpected ${packet.op} during transfer` },
+      };
+    }
+    // While the OACK is outstanding only its ACK (block 0) counts.
+    const sentUpTo = this.#acked < 0 ? 0 : Math.min(this.#acked + this.#settings.windowSize, this.#blocks);
+    // The acknowledged block as a full count: the one at or after #acked whose low 16 bits match.
+    const block = this.#acked + ((packet.block - this.#acked) & 0xffff);
+    // A repeated ACK (block === #acked) or one for a block never sent changes nothing and sends
+    // nothing: answering it is what makes the sorcerer's apprentice transfer every block twice.
+    if (block === this.#acked || block > sentUpTo) return { send: [] };
+    this.#acked = block;
+    this.#retries = 0;
+    if (block === this.#blocks) {
+      this.#over = true;
+      return { send: [], done: { result: "complete" } };
+    }
+    return { send: this.#window(now) };
+  }
+
+  /** The timer ran out: the window again, or the end after too many tries. */
+  onTimeout(now: number): Step {
+    if (this.#over) return { send: [] };
+    if (now < this.#deadline) return { send: [] };
+    if (this.#retries >= this.#settings.maxRetries) {
+      this.#over = true;
+      return {
+        send: [encodeError(TFTP_ERROR.undefined, "timed out")],
+        done: { result: "timeout", detail: `no acknowledgement after ${this.#retries + 1} tries` },
+      };
+    }
+    this.#retries++;
+    return { send: this.#window(now) };
+  }
+
+  /** The OACK while it is unacknowledged, else the blocks after the last acknowledged one. */
+  #window(now: number): Uint8Array[] {
+    this.#deadline = now + this.#settings.timeoutMs;
+    if (this.#acked < 0) return [encodeOack(this.#settings.oack)];
+    const { blockSize, windowSize } = this.#settings;
+    const last = Math.min(this.#acked + windowSize, this.#blocks);
+    const out: Uint8Array[] = [];
+    for (let block = this.#acked + 1; block <= last; block++) {
+      const offset = (block - 1) * blockSize;
+      const length = Math.max(0, Math.min(blockSize, this.#source.size - offset));
+      const packet = dataPacket(block, length);
+      const copied = length === 0 ? 0 : this.#source.read(offset, length, packet, 4);
+      out.push(copied === length ? packet : packet.subarray(0, 4 + copied));
+    }
+    return out;
+  }
+}
+
+/** A source over bytes in memory (rendered templates, tests). */
+export function bytesSource(bytes: Uint8Array): BlockSource {
+  return {
+    size: bytes.length,
+    read(offset, length, target, at) {
+      const part = bytes.subarray(offset, offset + length);
+      target.set(part, at);
+      return part.length;
+    },
+  };
+}
