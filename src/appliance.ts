@@ -7,7 +7,8 @@ import { formatIpv4, parseIpv4 } from "./config/ipv4.js";
 import { type LoadResult, loadSite } from "./config/load.js";
 import type { Site } from "./config/site.js";
 import { DhcpService } from "./dhcp/dhcp-service.js";
-import { FileLeaseStore, type Lease, type LeaseStore } from "./dhcp/leases/lease-store.js";
+import { leaseStoreFor, leaseStoreLocation } from "./dhcp/leases/lease-backend.js";
+import type { Lease, LeaseStore } from "./dhcp/leases/lease-store.js";
 import { DnsService } from "./dns/dns-service.js";
 import { NtpService } from "./ntp/ntp-service.js";
 import { ControlServer, type ControlSource } from "./observe/control-server.js";
@@ -104,10 +105,10 @@ export class Appliance implements ControlSource {
 
     if (site.dhcp.enabled) {
       const dir = this.#options.stateDir ?? site.stateDir;
-      this.#leases = this.#options.leases ?? new FileLeaseStore({ dir });
+      this.#leases = this.#options.leases ?? this.#newLeaseStore(site, dir);
       try {
         const { warnings } = await this.#leases.open();
-        for (const w of warnings) this.#log.warn({ leases: dir }, w);
+        for (const w of warnings) this.#log.warn({ leases: leaseStoreLocation(this.#leases, dir) }, w);
       } catch (error) {
         throw new StartupError(`lease store: ${(error as Error).message}`);
       }
@@ -173,12 +174,16 @@ export class Appliance implements ControlSource {
       }
       for (const w of result.warnings) this.#log.warn(formatDiagnostic(w));
       const site = result.site;
+      if (JSON.stringify(site.leases) !== JSON.stringify(this.#site.leases)) {
+        this.#log.warn("leases settings changed: take effect at the next restart");
+      }
       if (this.#options.stateDir === undefined && site.stateDir !== this.#site.stateDir) {
         this.#log.warn(`stateDir changed to ${site.stateDir}: takes effect at the next restart`);
       }
       if (site.dhcp.enabled && !this.#leases) {
         this.#leases =
-          this.#options.leases ?? new FileLeaseStore({ dir: this.#options.stateDir ?? this.#site.stateDir });
+          this.#options.leases ??
+          this.#newLeaseStore(this.#site, this.#options.stateDir ?? this.#site.stateDir);
         await this.#leases.open();
       }
       for (const name of ORDER) {
@@ -278,6 +283,14 @@ export class Appliance implements ControlSource {
         clients: this.timeline.size,
       },
     };
+  }
+
+  /** The store site.yaml asks for; a lost or restored database connection is logged. */
+  #newLeaseStore(site: Site, dir: string): LeaseStore {
+    return leaseStoreFor(site.leases, dir, (connected, detail) => {
+      if (connected) this.#log.info(detail);
+      else this.#log.error(detail);
+    });
   }
 
   leases(): unknown[] {

@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import ipaddr from "ipaddr.js";
 import { cidrsOf, deriveDhcp } from "./derive-dhcp.js";
 import { deriveZones } from "./derive-dns.js";
+import { deriveLeases } from "./derive-leases.js";
 import { byPosition, type Diagnostic, formatPath, type PathSegment } from "./diagnostics.js";
 import { normalizeName } from "./dns-names.js";
 import { parseDuration } from "./durations.js";
@@ -166,6 +167,7 @@ function derive(source: YamlSource, file: SiteFile, diagnostics: Diagnostic[], s
     dhcpDomain,
     file: resolve(source.file),
     stateDir: file.stateDir,
+    leases: deriveLeases(file.leases, error, seconds),
     listen: Object.freeze({
       address: file.listen.address,
       bind: Object.freeze(bind),

@@ -34,7 +34,20 @@ export interface Site {
   readonly log: LogSettings;
   /** Directory for persistent state (the lease journal). */
   readonly stateDir: string;
+  /** Where leases live; absent (a Site built in code) means the journal in stateDir. */
+  readonly leases?: LeaseSettings;
 }
+
+export type LeaseSettings =
+  | { readonly backend: "file" }
+  | {
+      readonly backend: "postgresql";
+      readonly url: string;
+      readonly maxConnections: number;
+      readonly connectTimeoutMs: number;
+      readonly statementTimeoutMs: number;
+      readonly reconnectIntervalMs: number;
+    };
 
 export interface ListenSettings {
   /** This box's address on the phone LAN: what `self` means everywhere. */
