@@ -2,11 +2,14 @@
  * The DHCP service: sockets per served interface → decision core → durable lease writes → reply.
  * The ACK leaves only after the lease store has made the lease durable (concurrent requests share
  * one fsync in the file store). Expired leases and ended quarantines are reclaimed periodically.
+ * When servers share a lease database, a write another server won is decided again (see
+ * docs/leases.md, "Two servers on one database").
  */
 import type { Site } from "../config/site.js";
 import type { DhcpMessageEvent, EventSink } from "../observe/events.js";
 import type { Service } from "../service.js";
 import type { LeaseStore } from "./leases/lease-store.js";
+import { LeaseStoreError } from "./leases/lease-store-error.js";
 import { type CoreOutcome, DHCP_CLIENT_PORT, DhcpServerCore } from "./server-core.js";
 import { InterfaceSockets, type SocketOpener } from "./transport.js";
 
@@ -23,6 +26,13 @@ export interface DhcpServiceDeps {
   readonly reclaimIntervalMs?: number;
   /** Socket factory (default: device-bound sockets from the native module). */
   readonly openSocket?: SocketOpener;
+}
+
+/** Decisions made again after a lease conflict with another server, per message. */
+const MAX_CONFLICT_RETRIES = 2;
+
+function isConflict(error: unknown): boolean {
+  return error instanceof LeaseStoreError && error.code === "SITEBOOT_ERR_LEASES_CONFLICT";
 }
 
 export class DhcpService implements Service {
@@ -121,7 +131,7 @@ export class DhcpService implements Service {
     for (let i = discovers.length - 1; i >= 0; i--) this.#handle(discovers[i]!, iface);
   }
 
-  #handle(bytes: Buffer, iface: string): void {
+  #handle(bytes: Buffer, iface: string, attempt = 0): void {
     if (this.#stopped) return;
     let outcome: CoreOutcome;
     try {
@@ -158,7 +168,10 @@ export class DhcpService implements Service {
       },
       (error: unknown) => {
         try {
-          this.#writeFailed(outcome, error);
+          // Another server sharing the database took the address first; the store has refreshed
+          // that row, so deciding again gives another address or the NAK RFC 2131 asks for.
+          if (isConflict(error) && attempt < MAX_CONFLICT_RETRIES) this.#handle(bytes, iface, attempt + 1);
+          else this.#writeFailed(outcome, error);
         } finally {
           this.#settled();
         }
