@@ -13,11 +13,13 @@ peers=(
   dig:bind9-dnsutils kdig:knot-dnsutils dhclient:isc-dhcp-client udhcpc:udhcpc dhcpcd:dhcpcd-base
   sntp:sntp chronyd:chrony tshark:tshark ip:iproute2 dnsperf:dnsperf ps:procps dnsmasq:dnsmasq-base
   nsd:nsd kea-dhcp4:kea-dhcp4-server perfdhcp:kea-admin systemd-analyze:systemd python3:python3
-  curl:curl
+  curl:curl initdb:postgresql
 )
+# PostgreSQL's server programs (initdb, pg_ctl) live under /usr/lib/postgresql/<version>/bin.
+found() { command -v "$1" >/dev/null || compgen -G "/usr/lib/postgresql/*/bin/$1" >/dev/null; }
 missing=()
 for peer in "${peers[@]}"; do
-  command -v "${peer%%:*}" >/dev/null || missing+=("${peer#*:}")
+  found "${peer%%:*}" || missing+=("${peer#*:}")
 done
 
 if [ "${1:-}" = --check ]; then
