@@ -206,6 +206,9 @@ export class PgLeaseStore implements LeaseStore {
       connectionString: this.#options.url,
       connectionTimeoutMillis: this.#options.connectTimeoutMs ?? 5000,
       statement_timeout: this.#options.statementTimeoutMs ?? 10_000,
+      // A database that stops answering without closing the connection (a dead network) is
+      // noticed on the client side too, and handled as a lost connection.
+      query_timeout: (this.#options.statementTimeoutMs ?? 10_000) + 2000,
       application_name: "siteboot",
       keepAlive: true,
       // The notification trigger reads it to name the instance that made a change.
