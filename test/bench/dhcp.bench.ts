@@ -140,16 +140,16 @@ function perfdhcp(ns: string, rate: number, serverPid: number): Result {
   return result;
 }
 
-function keaConfig(dir: string): string {
+function keaConfig(
+  dir: string,
+  leaseDatabase: Record<string, unknown>,
+  extra: Record<string, unknown>,
+): string {
   return JSON.stringify({
     Dhcp4: {
+      ...extra,
       "interfaces-config": { interfaces: ["lab0"], "dhcp-socket-type": "raw" },
-      "lease-database": {
-        type: "memfile",
-        persist: true,
-        name: join(dir, "kea-leases4.csv"),
-        "lfc-interval": 0,
-      },
+      "lease-database": leaseDatabase,
       "valid-lifetime": 28800,
       "renew-timer": 14400,
       "rebind-timer": 25200,
@@ -176,7 +176,49 @@ function keaConfig(dir: string): string {
   });
 }
 
-export async function run(): Promise<void> {
+/**
+ * Where each server keeps its leases during a comparison: prepared once in the lab, then cleared
+ * before every fresh server so each run starts from an empty lease database.
+ */
+export interface LeaseBackends {
+  /** What the table compares, printed above it. */
+  readonly description: string;
+  prepare(lab: DhcpLab): Promise<{
+    /** Appended to site.yaml. */
+    readonly siteYaml: string;
+    readonly keaLeaseDatabase: Record<string, unknown>;
+    /** More Dhcp4 settings for Kea (e.g. multi-threading). */
+    readonly keaSettings?: Record<string, unknown>;
+    beforeSiteboot(): Promise<void>;
+    beforeKea(): Promise<void>;
+    cleanup(): Promise<void>;
+  }>;
+}
+
+const JOURNAL_AND_MEMFILE: LeaseBackends = {
+  description:
+    "siteboot: the built appliance, each lease durable (O_DSYNC) before its ACK; kea-dhcp4 memfile: no fsync; same options in every reply",
+  async prepare(lab) {
+    const keaLeases = join(lab.dir, "kea-leases4.csv");
+    return {
+      siteYaml: "",
+      keaLeaseDatabase: { type: "memfile", persist: true, name: keaLeases, "lfc-interval": 0 },
+      beforeSiteboot: async () => rmSync(join(lab.dir, "state"), { recursive: true, force: true }),
+      beforeKea: async () => {
+        rmSync(keaLeases, { force: true });
+        rmSync(`${keaLeases}.2`, { force: true });
+      },
+      cleanup: async () => {},
+    };
+  },
+};
+
+export function run(): Promise<void> {
+  return compareWithKea(JOURNAL_AND_MEMFILE);
+}
+
+/** perfdhcp against siteboot and kea-dhcp4, each keeping its leases as `backends` says. */
+export async function compareWithKea(backends: LeaseBackends): Promise<void> {
   if (!canUseNetns() || !which("perfdhcp") || !which("kea-dhcp4")) {
     console.log("skipped: needs root (network namespaces), perfdhcp and kea-dhcp4");
     return;
@@ -200,7 +242,9 @@ export async function run(): Promise<void> {
     if (budget && child.pid !== undefined) budget.add(child.pid);
     return child;
   };
+  let leases: Awaited<ReturnType<LeaseBackends["prepare"]>> | undefined;
   try {
+    leases = await backends.prepare(lab);
     const app = lab.net.namespace("app");
     const client = lab.net.namespace("cli");
     lab.net.link(
@@ -210,18 +254,22 @@ export async function run(): Promise<void> {
     lab.net.exec(client, "ip", "route", "add", "default", "dev", "eth0");
     const site = lab.writeFile(
       "site.yaml",
-      siteYaml([["pools: [198.51.100.100-198.51.100.199]", "pools: [198.51.100.10-198.51.100.249]"]]),
+      siteYaml([["pools: [198.51.100.100-198.51.100.199]", "pools: [198.51.100.10-198.51.100.249]"]]) +
+        leases.siteYaml,
     );
-    const keaFile = lab.writeFile("kea-dhcp4.json", keaConfig(lab.dir));
+    const keaFile = lab.writeFile(
+      "kea-dhcp4.json",
+      keaConfig(lab.dir, leases.keaLeaseDatabase, leases.keaSettings ?? {}),
+    );
     const stateDir = join(lab.dir, "state");
-    const keaLeases = join(lab.dir, "kea-leases4.csv");
+    const fresh = leases;
     // As the systemd unit runs it: PATH and the unit's Environment=, not this shell's variables.
     const environment = Object.entries(serviceEnvironment({ PATH: process.env.PATH ?? "/usr/bin:/bin" })).map(
       ([name, value]) => `${name}=${value}`,
     );
 
     const measureSiteboot = async (rate: number): Promise<Result> => {
-      rmSync(stateDir, { recursive: true, force: true });
+      await fresh.beforeSiteboot();
       const server = startServer(app, "env", [
         "-i",
         ...environment,
@@ -241,8 +289,7 @@ export async function run(): Promise<void> {
       }
     };
     const measureKea = async (rate: number): Promise<Result> => {
-      rmSync(keaLeases, { force: true });
-      rmSync(`${keaLeases}.2`, { force: true });
+      await fresh.beforeKea();
       // Kea keeps its pid and lock files in these directories; keep them inside the lab.
       const kea = startServer(app, "env", [
         `KEA_PIDFILE_DIR=${lab.dir}`,
@@ -271,6 +318,7 @@ export async function run(): Promise<void> {
       }
     }
   } finally {
+    await leases?.cleanup();
     await lab.destroy();
     budget?.destroy();
   }
@@ -286,9 +334,7 @@ export async function run(): Promise<void> {
   console.log(
     `perfdhcp -R ${CLIENTS} -p ${SECONDS} per run, ${ROUNDS} rounds, a fresh server per run, the two servers back to back at each rate (order alternating by round)`,
   );
-  console.log(
-    "siteboot: the built appliance, each lease durable (O_DSYNC) before its ACK; kea-dhcp4 memfile: no fsync; same options in every reply",
-  );
+  console.log(backends.description);
   console.log(
     "| offered/s | siteboot 4-way/s by round | Kea 4-way/s by round | siteboot median | Kea median | ratio of medians | server CPU µs per exchange, siteboot / Kea | perfdhcp core use, siteboot / Kea runs | CPU stolen, worst round |",
   );
