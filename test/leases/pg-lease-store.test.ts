@@ -152,6 +152,30 @@ describe("PgLeaseStore with two instances on one database", () => {
   });
 });
 
+describe("PgLeaseStore when the database refuses a statement", () => {
+  it("fails the batch, restores the cached rows from the database and stays connected", async () => {
+    const url = await pg.freshDatabase();
+    const store = await openStore(url);
+    await store.put(active(1, "id:01"));
+    await pg
+      .cluster()
+      .psql(
+        "ALTER TABLE siteboot_lease4 ADD CONSTRAINT no_forbidden CHECK (client_key <> 'id:forbidden')",
+        dbName(url),
+      );
+    const refused = store.put(active(1, "id:forbidden", NOW + 1));
+    expect(store.byAddress(BASE + 1)?.clientKey).toBe("id:forbidden");
+    await expect(refused).rejects.toMatchObject({
+      code: "SITEBOOT_ERR_LEASES_UNAVAILABLE",
+      message: expect.stringMatching(/no_forbidden.*\(23514\)/),
+    });
+    expect(store.byAddress(BASE + 1)?.clientKey).toBe("id:01");
+    expect(store.connected).toBe(true);
+    await store.put(active(2, "id:02"));
+    expect(store.size).toBe(2);
+  });
+});
+
 describe("PgLeaseStore when the database goes away", () => {
   it("refuses puts while the database is down, reconnects and serves again with a reloaded cache", async () => {
     const url = await pg.freshDatabase();

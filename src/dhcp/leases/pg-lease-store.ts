@@ -104,6 +104,7 @@ export class PgLeaseStore implements LeaseStore {
   async open(): Promise<{ readonly warnings: readonly string[] }> {
     if (this.#phase === "open") return { warnings: [] };
     this.#phase = "open";
+    this.#lost = undefined;
     this.#pool = this.#newPool();
     try {
       const client = await this.#pool.connect();
@@ -373,10 +374,17 @@ export class PgLeaseStore implements LeaseStore {
         await this.#commitSegment(runs[i]!);
       }
     } catch (error) {
-      // Puts not yet settled fail; their cached rows are replaced by the reload after reconnect.
+      // Puts not yet settled fail. Their cached rows are replaced: by the reload after a
+      // reconnect, or (a refused statement, a timeout) by reading those rows back now.
+      if (isConnectionError(error)) this.#connectionLost(error);
+      else {
+        const addresses = batch.map((w) =>
+          "deleteAddress" in w.op ? w.op.deleteAddress : w.op.lease.address,
+        );
+        await this.#refresh(addresses).catch((refreshError: unknown) => this.#connectionLost(refreshError));
+      }
       const failure = this.#unavailable(error);
       for (const waiting of batch) waiting.reject(failure);
-      if (isConnectionError(error)) this.#connectionLost(error);
     } finally {
       this.#committing = undefined;
     }
