@@ -7,7 +7,7 @@ import { formatIpv4, parseIpv4 } from "./config/ipv4.js";
 import { type LoadResult, loadSite } from "./config/load.js";
 import type { Site } from "./config/site.js";
 import { DhcpService } from "./dhcp/dhcp-service.js";
-import { leaseStoreFor, leaseStoreLocation } from "./dhcp/leases/lease-backend.js";
+import { leaseStoreFor } from "./dhcp/leases/lease-backend.js";
 import type { Lease, LeaseStore } from "./dhcp/leases/lease-store.js";
 import { DnsService } from "./dns/dns-service.js";
 import { NtpService } from "./ntp/ntp-service.js";
@@ -105,10 +105,11 @@ export class Appliance implements ControlSource {
 
     if (site.dhcp.enabled) {
       const dir = this.#options.stateDir ?? site.stateDir;
-      this.#leases = this.#options.leases ?? this.#newLeaseStore(site, dir);
+      const { store, location } = await this.#newLeaseStore(site, dir);
+      this.#leases = store;
       try {
-        const { warnings } = await this.#leases.open();
-        for (const w of warnings) this.#log.warn({ leases: leaseStoreLocation(this.#leases, dir) }, w);
+        const { warnings } = await store.open();
+        for (const w of warnings) this.#log.warn({ leases: location }, w);
       } catch (error) {
         throw new StartupError(`lease store: ${(error as Error).message}`);
       }
@@ -181,10 +182,12 @@ export class Appliance implements ControlSource {
         this.#log.warn(`stateDir changed to ${site.stateDir}: takes effect at the next restart`);
       }
       if (site.dhcp.enabled && !this.#leases) {
-        this.#leases =
-          this.#options.leases ??
-          this.#newLeaseStore(this.#site, this.#options.stateDir ?? this.#site.stateDir);
-        await this.#leases.open();
+        const { store } = await this.#newLeaseStore(
+          this.#site,
+          this.#options.stateDir ?? this.#site.stateDir,
+        );
+        this.#leases = store;
+        await store.open();
       }
       for (const name of ORDER) {
         const running = this.#services.get(name);
@@ -285,8 +288,12 @@ export class Appliance implements ControlSource {
     };
   }
 
-  /** The store site.yaml asks for; a lost or restored database connection is logged. */
-  #newLeaseStore(site: Site, dir: string): LeaseStore {
+  /**
+   * The store given in the options, or the one site.yaml asks for; a lost or restored database
+   * connection is logged.
+   */
+  async #newLeaseStore(site: Site, dir: string): Promise<{ store: LeaseStore; location: string }> {
+    if (this.#options.leases) return { store: this.#options.leases, location: dir };
     return leaseStoreFor(site.leases, dir, (connected, detail) => {
       if (connected) this.#log.info(detail);
       else this.#log.error(detail);

@@ -20,8 +20,7 @@ export async function run(): Promise<void> {
   }
   let cluster: PgCluster | undefined;
   await compareWithKea({
-    description:
-      "siteboot: the built appliance, leases in PostgreSQL, each committed (synchronous_commit on) before its ACK, one statement per batch; kea-dhcp4 2.2: pgsql lease database, one commit per lease; same PostgreSQL cluster, same options in every reply",
+    description: `siteboot: the built appliance, leases in PostgreSQL, each committed (synchronous_commit on) before its ACK, one statement per batch; kea-dhcp4 2.2: pgsql lease database, one commit per lease, ${KEA_THREADS > 0 ? `${KEA_THREADS} worker threads` : "single-threaded"}; same PostgreSQL cluster, same options in every reply`,
     async prepare() {
       cluster = await startPgCluster();
       const pg = cluster;

@@ -13,7 +13,7 @@ if (file === undefined || stateDir === undefined)
   throw new Error("usage: serve-site.ts <site.yaml> <state dir>");
 const loaded = parseSite(readFileSync(file, "utf8"), file);
 if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
-const leases = leaseStoreFor(loaded.site.leases, stateDir, (connected, detail) =>
+const { store: leases } = await leaseStoreFor(loaded.site.leases, stateDir, (connected, detail) =>
   process.stdout.write(`${connected ? "reconnected" : "lost"}: ${detail}\n`),
 );
 await leases.open();

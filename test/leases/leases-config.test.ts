@@ -19,12 +19,14 @@ function parse(text: string) {
 }
 
 describe("leases: in site.yaml", () => {
-  it("keeps the file journal when the block is absent", () => {
+  it("keeps the file journal when the block is absent", async () => {
     expect(parse("").site?.leases).toEqual({ backend: "file" });
-    expect(leaseStoreFor(parse("").site?.leases, "/tmp/x", () => {})).toBeInstanceOf(FileLeaseStore);
+    const { store, location } = await leaseStoreFor(parse("").site?.leases, "/tmp/x", () => {});
+    expect(store).toBeInstanceOf(FileLeaseStore);
+    expect(location).toBe("/tmp/x");
   });
 
-  it("reads a PostgreSQL backend with its pool settings", () => {
+  it("reads a PostgreSQL backend with its pool settings", async () => {
     const { site, errors } = parse(`leases:
   backend: postgresql
   url: postgresql://siteboot@db.lab:5432/leases
@@ -39,9 +41,9 @@ describe("leases: in site.yaml", () => {
       statementTimeoutMs: 500,
       reconnectIntervalMs: 3000,
     });
-    const store = leaseStoreFor(site?.leases, "/tmp/x", () => {});
+    const { store, location } = await leaseStoreFor(site?.leases, "/tmp/x", () => {});
     expect(store).toBeInstanceOf(PgLeaseStore);
-    expect((store as PgLeaseStore).where).toBe("PostgreSQL postgresql://siteboot@db.lab:5432/leases");
+    expect(location).toBe("PostgreSQL postgresql://siteboot@db.lab:5432/leases");
   });
 
   it("applies the pool defaults", () => {
