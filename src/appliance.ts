@@ -294,10 +294,20 @@ export class Appliance implements ControlSource {
    */
   async #newLeaseStore(site: Site, dir: string): Promise<{ store: LeaseStore; location: string }> {
     if (this.#options.leases) return { store: this.#options.leases, location: dir };
-    return leaseStoreFor(site.leases, dir, (connected, detail) => {
-      if (connected) this.#log.info(detail);
-      else this.#log.error(detail);
-    });
+    return leaseStoreFor(
+      site.leases,
+      dir,
+      (connected, detail) => {
+        if (connected) this.#log.info(detail);
+        else this.#log.error(detail);
+      },
+      (active) =>
+        this.#log.warn(
+          active
+            ? "hot standby: this server is now the active DHCP server"
+            : "hot standby: this server lost the active role and stops answering DHCP",
+        ),
+    );
   }
 
   leases(): unknown[] {

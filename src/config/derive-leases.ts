@@ -14,6 +14,7 @@ export function deriveLeases(
   if (file.backend === "file") {
     if (file.url !== undefined) error(["leases", "url"], "used only with backend: postgresql");
     if (file.pool !== undefined) error(["leases", "pool"], "used only with backend: postgresql");
+    if (file.mode !== undefined) error(["leases", "mode"], "used only with backend: postgresql");
     return Object.freeze({ backend: "file" });
   }
   const url = file.url ?? "";
@@ -36,6 +37,7 @@ export function deriveLeases(
   return Object.freeze({
     backend: "postgresql",
     url,
+    hotStandby: file.mode === "hot-standby",
     maxConnections: pool?.max ?? 4,
     connectTimeoutMs: ms("connectTimeout", 5000),
     statementTimeoutMs: ms("statementTimeout", 10_000),

@@ -228,6 +228,10 @@ export const siteFileSchema = z
           .default("file")
           .describe("file: the journal in stateDir; postgresql: a database several instances may share"),
         url: z.string().optional().describe("postgresql://user:password@host:port/database"),
+        mode: z
+          .enum(["active-active", "hot-standby"])
+          .optional()
+          .describe("Servers sharing the database: all answer (default), or one answers and the others wait"),
         pool: z
           .strictObject({
             max: z.number().int().min(1).max(100).default(4).describe("Connections for writes and reloads"),

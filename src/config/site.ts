@@ -43,6 +43,8 @@ export type LeaseSettings =
   | {
       readonly backend: "postgresql";
       readonly url: string;
+      /** Only the server holding the database's active lock answers (default: all answer). */
+      readonly hotStandby: boolean;
       readonly maxConnections: number;
       readonly connectTimeoutMs: number;
       readonly statementTimeoutMs: number;

@@ -121,7 +121,8 @@ export class DhcpService implements Service {
    * exchanges instead of starting new ones that clients will have given up on.
    */
   #receive(batch: Buffer[], iface: string): void {
-    if (this.#stopped) return;
+    // A hot standby hears everything and answers nothing until the active server is gone.
+    if (this.#stopped || this.#deps.leases.serving === false) return;
     const discovers: Buffer[] = [];
     for (const bytes of batch) {
       const isDiscover = bytes.length > 242 && bytes[240] === 53 && bytes[241] === 1 && bytes[242] === 1;
@@ -227,7 +228,7 @@ export class DhcpService implements Service {
 
   /** Marks expired leases and ended quarantines as expired (durably). */
   #reclaim(): void {
-    if (this.#reclaiming || this.#stopped) return;
+    if (this.#reclaiming || this.#stopped || this.#deps.leases.serving === false) return;
     this.#reclaiming = true;
     const { writes, events } = this.#core.reclaim(this.#now());
     this.#inFlight++;

@@ -30,12 +30,14 @@ describe("leases: in site.yaml", () => {
     const { site, errors } = parse(`leases:
   backend: postgresql
   url: postgresql://siteboot@db.lab:5432/leases
+  mode: hot-standby
   pool: { max: 8, connectTimeout: 2s, statementTimeout: 500ms, reconnectInterval: 3s }
 `);
     expect(errors).toEqual([]);
     expect(site?.leases).toEqual({
       backend: "postgresql",
       url: "postgresql://siteboot@db.lab:5432/leases",
+      hotStandby: true,
       maxConnections: 8,
       connectTimeoutMs: 2000,
       statementTimeoutMs: 500,
@@ -49,6 +51,7 @@ describe("leases: in site.yaml", () => {
   it("applies the pool defaults", () => {
     const { site } = parse("leases: { backend: postgresql, url: 'postgres://u:pw@h/db' }\n");
     expect(site?.leases).toMatchObject({
+      hotStandby: false,
       maxConnections: 4,
       connectTimeoutMs: 5000,
       statementTimeoutMs: 10_000,
@@ -64,6 +67,11 @@ describe("leases: in site.yaml", () => {
     ],
     ["leases: { url: 'postgresql://h/db' }\n", "t.yaml:3:16: leases.url: used only with backend: postgresql"],
     ["leases: { pool: { max: 2 } }\n", "t.yaml:3:17: leases.pool: used only with backend: postgresql"],
+    ["leases: { mode: hot-standby }\n", "t.yaml:3:17: leases.mode: used only with backend: postgresql"],
+    [
+      "leases: { backend: postgresql, url: 'postgresql://h/db', mode: standby }\n",
+      "t.yaml:3:64: leases.mode:",
+    ],
     ["leases: { backend: mysql }\n", "t.yaml:3:20: leases.backend: expected one of"],
     [
       "leases: { backend: postgresql, url: 'postgresql://h/db', pool: { max: 0 } }\n",

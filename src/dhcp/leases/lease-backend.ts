@@ -11,6 +11,7 @@ export async function leaseStoreFor(
   settings: LeaseSettings | undefined,
   stateDir: string,
   onConnectionChange: (connected: boolean, detail: string) => void,
+  onRoleChange: (active: boolean) => void = () => {},
 ): Promise<{ readonly store: LeaseStore; readonly location: string }> {
   if (settings === undefined || settings.backend === "file") {
     return { store: new FileLeaseStore({ dir: stateDir }), location: stateDir };
@@ -23,6 +24,8 @@ export async function leaseStoreFor(
     statementTimeoutMs: settings.statementTimeoutMs,
     reconnectIntervalMs: settings.reconnectIntervalMs,
     onConnectionChange,
+    hotStandby: settings.hotStandby,
+    onRoleChange,
   });
   return { store, location: store.where };
 }

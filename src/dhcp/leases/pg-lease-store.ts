@@ -5,6 +5,7 @@ import { copyLease, type Lease, leaseProblem } from "./lease.js";
 import { LeaseIndex } from "./lease-index.js";
 import type { LeaseStore } from "./lease-store.js";
 import { LeaseStoreError } from "./lease-store-error.js";
+import { PgActiveLock } from "./pg-active-lock.js";
 import {
   LEASE_COLUMNS,
   type LeaseChange,
@@ -30,6 +31,13 @@ export interface PgLeaseStoreOptions {
   readonly reconnectIntervalMs?: number;
   /** Connection lost and restored, told once each (the appliance logs them). */
   readonly onConnectionChange?: (connected: boolean, detail: string) => void;
+  /**
+   * Hot standby: serve only while holding the database's active lock (see pg-active-lock.ts);
+   * `serving` says which. Default false: every server sharing the database is active.
+   */
+  readonly hotStandby?: boolean;
+  /** This server became the active one, or stopped being it (hot standby only). */
+  readonly onRoleChange?: (active: boolean) => void;
 }
 
 export interface PgLeaseStoreStats {
@@ -74,6 +82,7 @@ export class PgLeaseStore implements LeaseStore {
   readonly #versions = new Map<number, number>();
   #phase: Phase = "new";
   #pool: pg.Pool | undefined;
+  #activeLock: PgActiveLock | undefined;
   #listener: pg.Client | undefined;
   /** Why the database is unreachable; undefined while connected. */
   #lost: string | undefined;
@@ -96,6 +105,11 @@ export class PgLeaseStore implements LeaseStore {
     return { ...this.#stats };
   }
 
+  /** False while another server is the active one (hot standby): the DHCP service stays silent. */
+  get serving(): boolean {
+    return this.#activeLock === undefined || this.#activeLock.held;
+  }
+
   /** Whether the database is reachable now (puts are refused while it is not). */
   get connected(): boolean {
     return this.#phase === "open" && this.#lost === undefined;
@@ -114,6 +128,12 @@ export class PgLeaseStore implements LeaseStore {
         client.release();
       }
       await this.#connectAndReload();
+      if (this.#options.hotStandby) {
+        this.#activeLock = new PgActiveLock(this.#clientConfig(), this.#reconnectIntervalMs, (held) =>
+          this.#options.onRoleChange?.(held),
+        );
+        await this.#activeLock.start();
+      }
     } catch (error) {
       await this.#teardown();
       this.#phase = "new";
@@ -314,6 +334,8 @@ export class PgLeaseStore implements LeaseStore {
   }
 
   async #teardown(): Promise<void> {
+    await this.#activeLock?.close();
+    this.#activeLock = undefined;
     if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = undefined;
     const listener = this.#listener;
