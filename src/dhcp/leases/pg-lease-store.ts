@@ -2,10 +2,11 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { formatIpv4 } from "../../config/ipv4.js";
 import { copyLease, type Lease, leaseProblem } from "./lease.js";
-import { LeaseIndex } from "./lease-index.js";
 import type { LeaseStore } from "./lease-store.js";
 import { LeaseStoreError } from "./lease-store-error.js";
 import { PgActiveLock } from "./pg-active-lock.js";
+import { describeError, isConnectionError, redactUrl, segments, type Waiting } from "./pg-batch.js";
+import { PgLeaseCache } from "./pg-cache.js";
 import {
   LEASE_COLUMNS,
   type LeaseChange,
@@ -15,6 +16,7 @@ import {
   parseLeaseChange,
   UPSERT_SQL,
   upsertParameters,
+  type VersionedLease,
 } from "./pg-rows.js";
 import { migratePgSchema, PG_LEASE_CHANNEL } from "./pg-schema.js";
 
@@ -53,12 +55,6 @@ export interface PgLeaseStoreStats {
 
 type Phase = "new" | "open" | "closed";
 
-interface Waiting {
-  readonly op: PendingPut | { readonly deleteAddress: number };
-  resolve(): void;
-  reject(error: unknown): void;
-}
-
 /**
  * Leases in a PostgreSQL database that several siteboot instances may share (Kea's pgsql lease
  * backend is the model). The in-memory index is a cache serving synchronous reads; puts arriving
@@ -74,12 +70,7 @@ export class PgLeaseStore implements LeaseStore {
   readonly where: string;
   /** Marks this instance's own changes, so their notifications are not applied twice. */
   readonly #origin = randomBytes(8).toString("hex");
-  readonly #index = new LeaseIndex();
-  /**
-   * The row version the cache holds per address; for a deleted address, the version of the delete
-   * (a tombstone). Absent: never seen.
-   */
-  readonly #versions = new Map<number, number>();
+  readonly #cache = new PgLeaseCache();
   #phase: Phase = "new";
   #pool: pg.Pool | undefined;
   #activeLock: PgActiveLock | undefined;
@@ -144,19 +135,19 @@ export class PgLeaseStore implements LeaseStore {
   }
 
   get size(): number {
-    return this.#index.size;
+    return this.#cache.index.size;
   }
 
   byAddress(address: number): Lease | undefined {
-    return this.#index.get(address);
+    return this.#cache.index.get(address);
   }
 
   byClient(clientKey: string): Lease | undefined {
-    return this.#index.byClient(clientKey);
+    return this.#cache.index.byClient(clientKey);
   }
 
   all(): IterableIterator<Lease> {
-    return this.#index.snapshot();
+    return this.#cache.index.snapshot();
   }
 
   put(lease: Lease): Promise<void> {
@@ -167,15 +158,15 @@ export class PgLeaseStore implements LeaseStore {
       return Promise.reject(new LeaseStoreError("SITEBOOT_ERR_LEASES_INVALID", `lease store: ${problem}`));
     }
     const copy = copyLease(lease);
-    const seen = this.#versions.get(copy.address) ?? null;
-    this.#index.set(copy);
+    const seen = this.#cache.seen(copy.address);
+    this.#cache.index.set(copy);
     return this.#enqueue({ lease: copy, seen });
   }
 
   delete(address: number): Promise<void> {
     const refused = this.#refusal();
     if (refused) return Promise.reject(refused);
-    this.#index.delete(address);
+    this.#cache.index.delete(address);
     return this.#enqueue({ deleteAddress: address });
   }
 
@@ -262,14 +253,7 @@ export class PgLeaseStore implements LeaseStore {
       await listener.connect();
       await listener.query(`LISTEN ${PG_LEASE_CHANNEL}`);
       const { rows } = await this.#pool!.query<LeaseRow>(`SELECT ${LEASE_COLUMNS} FROM siteboot_lease4`);
-      this.#index.clear();
-      this.#versions.clear();
-      for (const row of rows) {
-        const versioned = leaseFromRow(row);
-        if (versioned === undefined) continue;
-        this.#index.set(versioned.lease);
-        this.#versions.set(versioned.lease.address, versioned.version);
-      }
+      this.#cache.load(versionedRows(rows));
       const deferred = this.#deferred;
       this.#deferred = undefined;
       for (const change of deferred) this.#apply(change);
@@ -284,16 +268,7 @@ export class PgLeaseStore implements LeaseStore {
 
   /** A change another instance committed: applied unless the cache already holds a later one. */
   #apply(change: LeaseChange): void {
-    const known = this.#versions.get(change.address);
-    if (known !== undefined && known >= change.version) return;
-    this.#stats.remoteChanges++;
-    if (change.deleted) {
-      this.#index.delete(change.address);
-      this.#versions.set(change.address, change.version);
-    } else {
-      this.#index.set(change.lease);
-      this.#versions.set(change.address, change.version);
-    }
+    if (this.#cache.apply(change)) this.#stats.remoteChanges++;
   }
 
   #connectionLost(error: unknown): void {
@@ -420,10 +395,9 @@ export class PgLeaseStore implements LeaseStore {
         "DELETE FROM siteboot_lease4 WHERE address = $1 RETURNING version",
         [first.deleteAddress],
       );
-      // Kept as a tombstone: a notification of the deleted row arriving late must not revive it.
-      if (rows[0] !== undefined) this.#versions.set(first.deleteAddress, Number(rows[0].version));
-      // One may have arrived while the statement ran; a later put of ours stays in the cache.
-      if (!this.#putPending(first.deleteAddress)) this.#index.delete(first.deleteAddress);
+      const version = rows[0] === undefined ? undefined : Number(rows[0].version);
+      // A notification may have arrived while the statement ran; a later put of ours stays cached.
+      this.#cache.deleted(first.deleteAddress, version, this.#putPending(first.deleteAddress));
       segment[0]!.resolve();
       return;
     }
@@ -437,11 +411,8 @@ export class PgLeaseStore implements LeaseStore {
     for (const { lease } of puts) {
       const version = committed.get(lease.address);
       if (version === undefined) conflicts.push(lease.address);
-      else if ((this.#versions.get(lease.address) ?? -1) < version) {
-        this.#versions.set(lease.address, version);
-        // A notification applied meanwhile may have replaced the cached row: ours is the latest.
-        if (this.#index.get(lease.address) !== lease) this.#index.set(lease);
-      }
+      // A notification applied meanwhile may have replaced the cached row: ours is newer.
+      else this.#cache.committed(lease, version);
     }
     if (conflicts.length > 0) await this.#refresh(conflicts);
     for (const waiting of segment) {
@@ -460,23 +431,11 @@ export class PgLeaseStore implements LeaseStore {
       `SELECT ${LEASE_COLUMNS} FROM siteboot_lease4 WHERE address = ANY($1::bigint[])`,
       [addresses],
     );
-    const found = new Set<number>();
-    for (const row of rows) {
-      const versioned = leaseFromRow(row);
-      if (versioned === undefined) continue;
-      found.add(versioned.lease.address);
-      this.#index.set(versioned.lease);
-      this.#versions.set(versioned.lease.address, versioned.version);
-    }
-    for (const address of addresses) {
-      if (found.has(address)) continue;
-      this.#index.delete(address);
-      this.#versions.delete(address);
-    }
+    this.#cache.refresh(addresses, versionedRows(rows));
   }
 
   #conflictError(lease: Lease): LeaseStoreError {
-    const holder = this.#index.get(lease.address);
+    const holder = this.#cache.index.get(lease.address);
     return new LeaseStoreError(
       "SITEBOOT_ERR_LEASES_CONFLICT",
       `lease store: address ${formatIpv4(lease.address)} is held by ${holder?.clientKey ?? "another client"} in ${this.where}; not given to ${lease.clientKey}`,
@@ -484,50 +443,9 @@ export class PgLeaseStore implements LeaseStore {
   }
 }
 
-/**
- * Splits a batch into runs one statement can commit: puts of distinct addresses (ON CONFLICT may
- * touch a row once per statement), and each delete on its own, in the order they were made.
- */
-function segments(batch: Waiting[]): Waiting[][] {
-  const runs: Waiting[][] = [];
-  let run: Waiting[] = [];
-  let addresses = new Set<number>();
-  for (const waiting of batch) {
-    const op = waiting.op;
-    const isDelete = "deleteAddress" in op;
-    if (isDelete || addresses.has(op.lease.address)) {
-      if (run.length > 0) runs.push(run);
-      run = [];
-      addresses = new Set();
-    }
-    if (isDelete) {
-      runs.push([waiting]);
-      continue;
-    }
-    run.push(waiting);
-    addresses.add(op.lease.address);
+function* versionedRows(rows: Iterable<LeaseRow>): Generator<VersionedLease> {
+  for (const row of rows) {
+    const versioned = leaseFromRow(row);
+    if (versioned !== undefined) yield versioned;
   }
-  if (run.length > 0) runs.push(run);
-  return runs;
-}
-
-/** A failure that means the connection (or the server) is gone, rather than a refused statement. */
-function isConnectionError(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  if (typeof code !== "string") return true;
-  // SQLSTATE classes 08 (connection exception) and 57P (operator intervention: shutdown, restart).
-  return code.startsWith("08") || code.startsWith("57P") || /^E[A-Z]+$/.test(code);
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return typeof code === "string" && code.length > 0 ? `${error.message} (${code})` : error.message;
-  }
-  return String(error);
-}
-
-/** The URL without its password. */
-export function redactUrl(url: string): string {
-  return url.replace(/^(\w+:\/\/[^:/@]*):[^@/]*@/, "$1:***@");
 }
