@@ -81,6 +81,8 @@ export class PgLeaseStore implements LeaseStore {
   /** Notifications that arrive while the cache is being reloaded, applied after it. */
   #deferred: LeaseChange[] | undefined;
   #queue: Waiting[] = [];
+  /** The latest put of each address not settled yet: a later put of the address was decided on it. */
+  readonly #pendingPuts = new Map<number, PendingPut>();
   #flushing: Promise<void> | undefined;
   /** The changes of the batch being committed that come after the running statement. */
   #committing: Waiting[] | undefined;
@@ -158,9 +160,20 @@ export class PgLeaseStore implements LeaseStore {
       return Promise.reject(new LeaseStoreError("SITEBOOT_ERR_LEASES_INVALID", `lease store: ${problem}`));
     }
     const copy = copyLease(lease);
-    const seen = this.#cache.seen(copy.address);
+    const address = copy.address;
+    const put: PendingPut = {
+      lease: copy,
+      seen: this.#cache.seen(address),
+      after: this.#pendingPuts.get(address),
+    };
+    this.#pendingPuts.set(address, put);
     this.#cache.index.set(copy);
-    return this.#enqueue({ lease: copy, seen });
+    const committed = this.#enqueue(put);
+    const settled = () => {
+      if (this.#pendingPuts.get(address) === put) this.#pendingPuts.delete(address);
+    };
+    committed.then(settled, settled);
+    return committed;
   }
 
   delete(address: number): Promise<void> {
@@ -235,7 +248,10 @@ export class PgLeaseStore implements LeaseStore {
     return pool;
   }
 
-  /** LISTEN first, then read every row: a change committed in between arrives as a notification. */
+  /**
+   * LISTEN first, then read every row: a change committed in between arrives as a notification.
+   * Rows are read in write order (version), which byClient's tie-break between equal starts needs.
+   */
   async #connectAndReload(): Promise<void> {
     const listener = new pg.Client(this.#clientConfig());
     listener.on("error", (error) => this.#connectionLost(error));
@@ -252,7 +268,9 @@ export class PgLeaseStore implements LeaseStore {
     try {
       await listener.connect();
       await listener.query(`LISTEN ${PG_LEASE_CHANNEL}`);
-      const { rows } = await this.#pool!.query<LeaseRow>(`SELECT ${LEASE_COLUMNS} FROM siteboot_lease4`);
+      const { rows } = await this.#pool!.query<LeaseRow>(
+        `SELECT ${LEASE_COLUMNS} FROM siteboot_lease4 ORDER BY version`,
+      );
       this.#cache.load(versionedRows(rows));
       const deferred = this.#deferred;
       this.#deferred = undefined;
@@ -408,11 +426,14 @@ export class PgLeaseStore implements LeaseStore {
     const committed = new Map<number, number>();
     for (const row of result.rows) committed.set(Number(row.address), Number(row.version));
     const conflicts: number[] = [];
-    for (const { lease } of puts) {
-      const version = committed.get(lease.address);
-      if (version === undefined) conflicts.push(lease.address);
-      // A notification applied meanwhile may have replaced the cached row: ours is newer.
-      else this.#cache.committed(lease, version);
+    for (const put of puts) {
+      const version = committed.get(put.lease.address);
+      if (version === undefined) conflicts.push(put.lease.address);
+      else {
+        put.committedVersion = version;
+        // A notification applied meanwhile may have replaced the cached row: ours is newer.
+        this.#cache.committed(put.lease, version);
+      }
     }
     if (conflicts.length > 0) await this.#refresh(conflicts);
     for (const waiting of segment) {

@@ -71,16 +71,23 @@ WHERE l.version = (SELECT seen FROM input WHERE input.address = l.address)
    OR l.expires_ms <= EXCLUDED.start_ms
 RETURNING address, version`;
 
-/** A put waiting for its batch: the lease and the row version the writer's decision was made on. */
+/**
+ * A put waiting for its batch, and the row version the writer's decision was made on: `seen`, or,
+ * when the writer's own earlier put of the address was still pending (its cache showed that one),
+ * the version that earlier put (`after`) committed as.
+ */
 export interface PendingPut {
   readonly lease: Lease;
   readonly seen: number | null;
+  readonly after: PendingPut | undefined;
+  /** Set once the put is committed. */
+  committedVersion?: number;
 }
 
 /** The ten column arrays UPSERT_SQL takes. */
 export function upsertParameters(puts: readonly PendingPut[]): unknown[][] {
   const columns: unknown[][] = Array.from({ length: 10 }, () => new Array<unknown>(puts.length));
-  puts.forEach(({ lease, seen }, i) => {
+  puts.forEach(({ lease, seen, after }, i) => {
     columns[0]![i] = lease.address;
     columns[1]![i] = lease.clientKey;
     columns[2]![i] = lease.mac;
@@ -90,7 +97,7 @@ export function upsertParameters(puts: readonly PendingPut[]): unknown[][] {
     columns[6]![i] = lease.state;
     columns[7]![i] = Math.trunc(lease.start);
     columns[8]![i] = Math.trunc(lease.expiresAt);
-    columns[9]![i] = seen;
+    columns[9]![i] = after === undefined ? seen : (after.committedVersion ?? seen);
   });
   return columns;
 }
