@@ -116,12 +116,14 @@ export type LeaseChange =
 /** Parses a notification payload; undefined for anything that is not one of ours. */
 export function parseLeaseChange(payload: string | undefined): LeaseChange | undefined {
   if (payload === undefined) return undefined;
-  let value: Record<string, unknown>;
+  let parsed: unknown;
   try {
-    value = JSON.parse(payload) as Record<string, unknown>;
+    parsed = JSON.parse(payload);
   } catch {
     return undefined;
   }
+  if (typeof parsed !== "object" || parsed === null) return undefined;
+  const value = parsed as Record<string, unknown>;
   const { o: origin, a: address, v: version } = value;
   if (typeof origin !== "string" || typeof address !== "number" || typeof version !== "number") {
     return undefined;
