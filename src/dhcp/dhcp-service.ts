@@ -5,6 +5,7 @@
  * When servers share a lease database, a write another server won is decided again (see
  * docs/leases.md, "Two servers on one database").
  */
+import { formatIpv4 } from "../config/ipv4.js";
 import type { Site } from "../config/site.js";
 import type { DhcpMessageEvent, EventSink } from "../observe/events.js";
 import type { Service } from "../service.js";
@@ -232,11 +233,25 @@ export class DhcpService implements Service {
     this.#reclaiming = true;
     const { writes, events } = this.#core.reclaim(this.#now());
     this.#inFlight++;
-    Promise.all(writes.map((lease) => this.#deps.leases.put(lease)))
-      .then(() => {
-        for (const event of events) this.#deps.events.emit(event);
+    Promise.allSettled(writes.map((lease) => this.#deps.leases.put(lease)))
+      .then((results) => {
+        // Another server sharing the database renewed or reassigned an address first: not an
+        // error, and that lease did not expire.
+        const taken = new Set<string>();
+        let failure: unknown;
+        results.forEach((result, i) => {
+          if (result.status === "fulfilled") return;
+          if (isConflict(result.reason)) taken.add(formatIpv4(writes[i]!.address));
+          else failure ??= result.reason;
+        });
+        if (failure !== undefined) {
+          this.#error("reclaiming expired leases failed", String(failure));
+          return;
+        }
+        for (const event of events) {
+          if (!(event.type === "dhcp.lease" && taken.has(event.address))) this.#deps.events.emit(event);
+        }
       })
-      .catch((error: unknown) => this.#error("reclaiming expired leases failed", String(error)))
       .finally(() => {
         this.#reclaiming = false;
         this.#settled();

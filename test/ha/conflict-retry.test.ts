@@ -38,7 +38,7 @@ class RacedStore extends MemoryLeaseStore {
 }
 
 async function serve(store: MemoryLeaseStore) {
-  await store.open();
+  await store.open(); // idempotent: a test may have filled the store first
   const replies: DhcpPacket[] = [];
   let deliver: (batch: Buffer[]) => void = () => {};
   const events = new RecordingSink();
@@ -91,6 +91,27 @@ describe("a lease conflict with another server", () => {
     const [ack] = await exchange(selecting(1, 14, again!.yiaddr));
     expect(messageTypeOf(ack!)).toBe(DhcpMessageType.ACK);
     expect(events.events.filter((e) => e.type === "service.error")).toEqual([]);
+    await service.stop();
+  });
+
+  it("is no error when reclaiming: the other server renewed the lease, which did not expire", async () => {
+    const renewed = ip("198.51.100.120");
+    const expired = ip("198.51.100.121");
+    const store = new RacedStore(renewed, { ...OTHER, address: renewed });
+    await store.open();
+    const past = { ...OTHER, start: Date.now() - 7_200_000, expiresAt: Date.now() - 3_600_000 };
+    await MemoryLeaseStore.prototype.put.call(store, { ...past, address: renewed });
+    await MemoryLeaseStore.prototype.put.call(store, { ...past, clientKey: "id:02", address: expired });
+    const { service, events } = await serve(store); // reclaims at start
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(store.conflicts).toBe(1);
+    expect(events.events.filter((e) => e.type === "service.error")).toEqual([]);
+    const expiredEvents = events.events.flatMap((e) =>
+      e.type === "dhcp.lease" ? [`${e.action} ${e.address}`] : [],
+    );
+    expect(expiredEvents).toEqual(["expire 198.51.100.121"]);
+    expect(store.byAddress(renewed)?.state).toBe("active");
+    expect(store.byAddress(expired)?.state).toBe("expired");
     await service.stop();
   });
 
