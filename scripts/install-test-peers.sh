@@ -15,12 +15,17 @@ peers=(
   sntp:sntp chronyd:chrony tshark:tshark ip:iproute2 dnsperf:dnsperf ps:procps dnsmasq:dnsmasq-base
   nsd:nsd kea-dhcp4:kea-dhcp4-server perfdhcp:kea-admin systemd-analyze:systemd python3:python3
   curl:curl gcc:gcc /usr/include/stdio.h:libc6-dev chromium:chromium
-  tftp:tftp-hpa atftp:atftp
+  tftp:tftp-hpa atftp:atftp initdb:postgresql
 )
+# PostgreSQL's server programs (initdb, pg_ctl) live under /usr/lib/postgresql/<version>/bin.
+found() {
+  if [[ $1 == /* ]]; then [ -e "$1" ]; else
+    command -v "$1" >/dev/null || compgen -G "/usr/lib/postgresql/*/bin/$1" >/dev/null
+  fi
+}
 missing=()
 for peer in "${peers[@]}"; do
-  have=${peer%%:*}
-  if [[ $have == /* ]]; then [ -e "$have" ]; else command -v "$have" >/dev/null; fi || missing+=("${peer#*:}")
+  found "${peer%%:*}" || missing+=("${peer#*:}")
 done
 
 if [ "${1:-}" = --check ]; then

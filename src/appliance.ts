@@ -7,7 +7,8 @@ import { formatIpv4, parseIpv4 } from "./config/ipv4.js";
 import { type LoadResult, loadSite } from "./config/load.js";
 import type { Site } from "./config/site.js";
 import { DhcpService } from "./dhcp/dhcp-service.js";
-import { FileLeaseStore, type Lease, type LeaseStore } from "./dhcp/leases/lease-store.js";
+import { leaseStoreFor } from "./dhcp/leases/lease-backend.js";
+import type { Lease, LeaseStore } from "./dhcp/leases/lease-store.js";
 import { DnsService } from "./dns/dns-service.js";
 import { LeaseNames } from "./dns/lease-names.js";
 import { NtpService } from "./ntp/ntp-service.js";
@@ -118,10 +119,11 @@ export class Appliance implements ControlSource {
 
     if (site.dhcp.enabled) {
       const dir = this.#options.stateDir ?? site.stateDir;
-      this.#leases = this.#options.leases ?? new FileLeaseStore({ dir });
+      const { store, location } = await this.#newLeaseStore(site, dir);
+      this.#leases = store;
       try {
-        const { warnings } = await this.#leases.open();
-        for (const w of warnings) this.#log.warn({ leases: dir }, w);
+        const { warnings } = await store.open();
+        for (const w of warnings) this.#log.warn({ leases: location }, w);
       } catch (error) {
         throw new StartupError(`lease store: ${(error as Error).message}`);
       }
@@ -189,13 +191,19 @@ export class Appliance implements ControlSource {
       }
       for (const w of result.warnings) this.#log.warn(formatDiagnostic(w));
       const site = result.site;
+      if (JSON.stringify(site.leases) !== JSON.stringify(this.#site.leases)) {
+        this.#log.warn("leases settings changed: take effect at the next restart");
+      }
       if (this.#options.stateDir === undefined && site.stateDir !== this.#site.stateDir) {
         this.#log.warn(`stateDir changed to ${site.stateDir}: takes effect at the next restart`);
       }
       if (site.dhcp.enabled && !this.#leases) {
-        this.#leases =
-          this.#options.leases ?? new FileLeaseStore({ dir: this.#options.stateDir ?? this.#site.stateDir });
-        await this.#leases.open();
+        const { store } = await this.#newLeaseStore(
+          this.#site,
+          this.#options.stateDir ?? this.#site.stateDir,
+        );
+        this.#leases = store;
+        await store.open();
       }
       this.#restoreLeaseNames(site);
       for (const name of ORDER) {
@@ -323,6 +331,28 @@ export class Appliance implements ControlSource {
         clients: this.timeline.size,
       },
     };
+  }
+
+  /**
+   * The store given in the options, or the one site.yaml asks for; a lost or restored database
+   * connection is logged.
+   */
+  async #newLeaseStore(site: Site, dir: string): Promise<{ store: LeaseStore; location: string }> {
+    if (this.#options.leases) return { store: this.#options.leases, location: dir };
+    return leaseStoreFor(
+      site.leases,
+      dir,
+      (connected, detail) => {
+        if (connected) this.#log.info(detail);
+        else this.#log.error(detail);
+      },
+      (active) =>
+        this.#log.warn(
+          active
+            ? "hot standby: this server is now the active DHCP server"
+            : "hot standby: this server lost the active role and stops answering DHCP",
+        ),
+    );
   }
 
   leases(): unknown[] {

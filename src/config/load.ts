@@ -5,6 +5,7 @@ import { deriveProvisioning } from "../provision/derive-provisioning.js";
 import { controlToken, deriveLeaseDns } from "./derive-ddns.js";
 import { cidrsOf, deriveDhcp } from "./derive-dhcp.js";
 import { deriveZones } from "./derive-dns.js";
+import { deriveLeases } from "./derive-leases.js";
 import { byPosition, type Diagnostic, formatPath, type PathSegment } from "./diagnostics.js";
 import { normalizeName } from "./dns-names.js";
 import { parseDuration } from "./durations.js";
@@ -221,6 +222,7 @@ function derive(source: YamlSource, file: SiteFile, diagnostics: Diagnostic[], o
       overridden: Object.freeze(profiles.overridden),
       timeNames: Object.freeze(labTime.names),
     }),
+    leases: deriveLeases(file.leases, error, seconds),
     listen: Object.freeze({
       address: file.listen.address,
       bind: Object.freeze(bind),

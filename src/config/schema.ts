@@ -331,6 +331,29 @@ export const siteFileSchema = z
     }),
     listen: listenSchema,
     stateDir: z.string().min(1).default("/var/lib/siteboot").describe("Where the lease journal lives"),
+    leases: z
+      .strictObject({
+        backend: z
+          .enum(["file", "postgresql"])
+          .default("file")
+          .describe("file: the journal in stateDir; postgresql: a database several instances may share"),
+        url: z.string().optional().describe("postgresql://user:password@host:port/database"),
+        mode: z
+          .enum(["active-active", "hot-standby"])
+          .optional()
+          .describe("Servers sharing the database: all answer (default), or one answers and the others wait"),
+        pool: z
+          .strictObject({
+            max: z.number().int().min(1).max(100).default(4).describe("Connections for writes and reloads"),
+            connectTimeout: duration.default("5s"),
+            statementTimeout: duration.default("10s"),
+            reconnectInterval: duration
+              .default("1s")
+              .describe("Pause between attempts after a lost connection"),
+          })
+          .optional(),
+      })
+      .prefault({}),
     control: z
       .strictObject({
         enabled: z.boolean().default(true),

@@ -40,6 +40,8 @@ export interface Site {
   readonly stateDir: string;
   /** What the `profiles:` block and `ntp.isolatedLab` generated, and what explicit settings replaced. */
   readonly profiles?: ProfileReport;
+  /** Where leases live; absent (a Site built in code) means the journal in stateDir. */
+  readonly leases?: LeaseSettings;
 }
 
 /** One profile output that an explicit setting replaced (precedence: explicit > profile). */
@@ -58,6 +60,19 @@ export interface ProfileReport {
   /** Time server names answered with A self (ntp.isolatedLab). */
   readonly timeNames: readonly string[];
 }
+
+export type LeaseSettings =
+  | { readonly backend: "file" }
+  | {
+      readonly backend: "postgresql";
+      readonly url: string;
+      /** Only the server holding the database's active lock answers (default: all answer). */
+      readonly hotStandby: boolean;
+      readonly maxConnections: number;
+      readonly connectTimeoutMs: number;
+      readonly statementTimeoutMs: number;
+      readonly reconnectIntervalMs: number;
+    };
 
 export interface ListenSettings {
   /** This box's address on the phone LAN: what `self` means everywhere. */

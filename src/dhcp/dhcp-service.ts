@@ -2,13 +2,17 @@
  * The DHCP service: sockets per served interface → decision core → durable lease writes → reply.
  * The ACK leaves only after the lease store has made the lease durable (concurrent requests share
  * one fsync in the file store). Expired leases and ended quarantines are reclaimed periodically.
+ * When servers share a lease database, a write another server won is decided again (see
+ * docs/leases.md, "Two servers on one database").
  */
+import { formatIpv4 } from "../config/ipv4.js";
 import type { Site } from "../config/site.js";
 import type { LeaseNames } from "../dns/lease-names.js";
 import type { DhcpMessageEvent, EventSink, SitebootEvent } from "../observe/events.js";
 import type { Service } from "../service.js";
 import type { Lease } from "./leases/lease.js";
 import type { LeaseStore } from "./leases/lease-store.js";
+import { LeaseStoreError } from "./leases/lease-store-error.js";
 import { type CoreOutcome, DHCP_CLIENT_PORT, DhcpServerCore } from "./server-core.js";
 import { InterfaceSockets, type SocketOpener } from "./transport.js";
 
@@ -27,6 +31,13 @@ export interface DhcpServiceDeps {
   readonly openSocket?: SocketOpener;
   /** Lease host names served in DNS (`dhcp.ddns`): told of every durable lease change. */
   readonly leaseNames?: LeaseNames;
+}
+
+/** Decisions made again after a lease conflict with another server, per message. */
+const MAX_CONFLICT_RETRIES = 2;
+
+function isConflict(error: unknown): boolean {
+  return error instanceof LeaseStoreError && error.code === "SITEBOOT_ERR_LEASES_CONFLICT";
 }
 
 export class DhcpService implements Service {
@@ -120,7 +131,8 @@ export class DhcpService implements Service {
    * exchanges instead of starting new ones that clients will have given up on.
    */
   #receive(batch: Buffer[], iface: string): void {
-    if (this.#stopped) return;
+    // A hot standby hears everything and answers nothing until the active server is gone.
+    if (this.#stopped || this.#deps.leases.serving === false) return;
     const discovers: Buffer[] = [];
     for (const bytes of batch) {
       const isDiscover = bytes.length > 242 && bytes[240] === 53 && bytes[241] === 1 && bytes[242] === 1;
@@ -130,7 +142,7 @@ export class DhcpService implements Service {
     for (let i = discovers.length - 1; i >= 0; i--) this.#handle(discovers[i]!, iface);
   }
 
-  #handle(bytes: Buffer, iface: string): void {
+  #handle(bytes: Buffer, iface: string, attempt = 0): void {
     if (this.#stopped) return;
     let outcome: CoreOutcome;
     try {
@@ -171,7 +183,10 @@ export class DhcpService implements Service {
       },
       (error: unknown) => {
         try {
-          this.#writeFailed(outcome, error);
+          // Another server sharing the database took the address first; the store has refreshed
+          // that row, so deciding again gives another address or the NAK RFC 2131 asks for.
+          if (isConflict(error) && attempt < MAX_CONFLICT_RETRIES) this.#handle(bytes, iface, attempt + 1);
+          else this.#writeFailed(outcome, error);
         } finally {
           this.#settled();
         }
@@ -227,15 +242,30 @@ export class DhcpService implements Service {
 
   /** Marks expired leases and ended quarantines as expired (durably). */
   #reclaim(): void {
-    if (this.#reclaiming || this.#stopped) return;
+    if (this.#reclaiming || this.#stopped || this.#deps.leases.serving === false) return;
     this.#reclaiming = true;
     const { writes, events } = this.#core.reclaim(this.#now());
     this.#inFlight++;
-    Promise.all(writes.map((lease) => this.#deps.leases.put(lease)))
-      .then(() => {
-        for (const event of [...events, ...this.#nameChanges(writes)]) this.#deps.events.emit(event);
+    Promise.allSettled(writes.map((lease) => this.#deps.leases.put(lease)))
+      .then((results) => {
+        // Another server sharing the database renewed or reassigned an address first: not an
+        // error, and that lease did not expire.
+        const taken = new Set<string>();
+        let failure: unknown;
+        results.forEach((result, i) => {
+          if (result.status === "fulfilled") return;
+          if (isConflict(result.reason)) taken.add(formatIpv4(writes[i]!.address));
+          else failure ??= result.reason;
+        });
+        if (failure !== undefined) {
+          this.#error("reclaiming expired leases failed", String(failure));
+          return;
+        }
+        const expired = writes.filter((lease) => !taken.has(formatIpv4(lease.address)));
+        for (const event of [...events, ...this.#nameChanges(expired)]) {
+          if (!(event.type === "dhcp.lease" && taken.has(event.address))) this.#deps.events.emit(event);
+        }
       })
-      .catch((error: unknown) => this.#error("reclaiming expired leases failed", String(error)))
       .finally(() => {
         this.#reclaiming = false;
         this.#settled();

@@ -96,16 +96,16 @@ function measure(path: Path, ns: string, rate: number, serverPid: number): Resul
   return { ...run, serverCpuMs, steal: stolenShare(before, after), others };
 }
 
-function keaConfig(leaseFile: string, dir: string): string {
+function keaConfig(
+  dir: string,
+  leaseDatabase: Record<string, unknown>,
+  extra: Record<string, unknown>,
+): string {
   return JSON.stringify({
     Dhcp4: {
+      ...extra,
       "interfaces-config": { interfaces: ["lab0"], "dhcp-socket-type": "raw" },
-      "lease-database": {
-        type: "memfile",
-        persist: true,
-        name: leaseFile,
-        "lfc-interval": 0,
-      },
+      "lease-database": leaseDatabase,
       "valid-lifetime": 28800,
       "renew-timer": 14400,
       "rebind-timer": 25200,
@@ -140,7 +140,52 @@ interface Measured {
   readonly result: Result;
 }
 
-export async function run(): Promise<void> {
+/**
+ * Where each server keeps its leases during a comparison: prepared once in the lab, then cleared
+ * before every fresh server so each run starts from an empty lease database.
+ */
+export interface LeaseBackends {
+  /** What the table compares, printed above it; `disk` is where files go (see leaseNote). */
+  describe(disk: { dir: string; name: string; onDisk: boolean }): string;
+  prepare(
+    lab: DhcpLab,
+    disk: string,
+  ): Promise<{
+    /** Appended to site.yaml. */
+    readonly siteYaml: string;
+    readonly keaLeaseDatabase: Record<string, unknown>;
+    /** More Dhcp4 settings for Kea (e.g. multi-threading). */
+    readonly keaSettings?: Record<string, unknown>;
+    beforeSiteboot(): Promise<void>;
+    beforeKea(): Promise<void>;
+    cleanup(): Promise<void>;
+  }>;
+}
+
+/** siteboot's journal and Kea's memfile, both in the lease directory. */
+const JOURNAL_AND_MEMFILE: LeaseBackends = {
+  describe: (disk) => `${leaseNote(disk)}; kea-dhcp4 memfile: no fsync; same options in every reply`,
+  async prepare(_lab, disk) {
+    const keaLeases = join(disk, "kea-leases4.csv");
+    return {
+      siteYaml: "",
+      keaLeaseDatabase: { type: "memfile", persist: true, name: keaLeases, "lfc-interval": 0 },
+      beforeSiteboot: async () => rmSync(join(disk, "state"), { recursive: true, force: true }),
+      beforeKea: async () => {
+        rmSync(keaLeases, { force: true });
+        rmSync(`${keaLeases}.2`, { force: true });
+      },
+      cleanup: async () => {},
+    };
+  },
+};
+
+export function run(): Promise<void> {
+  return compareWithKea(JOURNAL_AND_MEMFILE);
+}
+
+/** The load against siteboot and kea-dhcp4, each keeping its leases as `backends` says. */
+export async function compareWithKea(backends: LeaseBackends): Promise<void> {
   if (!canUseNetns() || !which("perfdhcp") || !which("kea-dhcp4")) {
     console.log("skipped: needs root (network namespaces), perfdhcp and kea-dhcp4");
     return;
@@ -166,7 +211,9 @@ export async function run(): Promise<void> {
     if (budget && child.pid !== undefined) budget.add(child.pid);
     return child;
   };
+  let leases: Awaited<ReturnType<LeaseBackends["prepare"]>> | undefined;
   try {
+    leases = await backends.prepare(lab, leaseDisk.dir);
     const app = lab.net.namespace("app");
     const client = lab.net.namespace("cli");
     lab.net.link(
@@ -176,18 +223,22 @@ export async function run(): Promise<void> {
     lab.net.exec(client, "ip", "route", "add", "default", "dev", "eth0");
     const site = lab.writeFile(
       "site.yaml",
-      siteYaml([["pools: [198.51.100.100-198.51.100.199]", "pools: [198.51.100.10-198.51.100.249]"]]),
+      siteYaml([["pools: [198.51.100.100-198.51.100.199]", "pools: [198.51.100.10-198.51.100.249]"]]) +
+        leases.siteYaml,
     );
-    const keaLeases = join(leaseDisk.dir, "kea-leases4.csv");
-    const keaFile = lab.writeFile("kea-dhcp4.json", keaConfig(keaLeases, lab.dir));
+    const keaFile = lab.writeFile(
+      "kea-dhcp4.json",
+      keaConfig(lab.dir, leases.keaLeaseDatabase, leases.keaSettings ?? {}),
+    );
     const stateDir = join(leaseDisk.dir, "state");
+    const fresh = leases;
     // As the systemd unit runs it: PATH and the unit's Environment=, not this shell's variables.
     const environment = Object.entries(serviceEnvironment({ PATH: process.env.PATH ?? "/usr/bin:/bin" })).map(
       ([name, value]) => `${name}=${value}`,
     );
 
     const measureSiteboot = async (path: Path, rate: number): Promise<Result> => {
-      rmSync(stateDir, { recursive: true, force: true });
+      await fresh.beforeSiteboot();
       const server = startServer(app, "env", [
         "-i",
         ...environment,
@@ -207,8 +258,7 @@ export async function run(): Promise<void> {
       }
     };
     const measureKea = async (path: Path, rate: number): Promise<Result> => {
-      rmSync(keaLeases, { force: true });
-      rmSync(`${keaLeases}.2`, { force: true });
+      await fresh.beforeKea();
       // Kea keeps its pid and lock files in these directories; keep them inside the lab.
       const kea = startServer(app, "env", [
         `KEA_PIDFILE_DIR=${lab.dir}`,
@@ -240,6 +290,7 @@ export async function run(): Promise<void> {
       }
     }
   } finally {
+    await leases?.cleanup();
     await lab.destroy();
     budget?.destroy();
     rmSync(leaseDisk.dir, { recursive: true, force: true });
@@ -256,7 +307,7 @@ export async function run(): Promise<void> {
   console.log(
     `${CLIENTS} client MACs, ${SECONDS} s per run, ${ROUNDS} rounds, a fresh server per run, the two servers back to back at each rate and path (order alternating by round)`,
   );
-  console.log(`${leaseNote(leaseDisk)}; kea-dhcp4 memfile: no fsync; same options in every reply`);
+  console.log(backends.describe(leaseDisk));
   for (const path of PATHS) report(path, results);
   // A reference that completed nothing was not working (no sockets, a bad configuration): any
   // ratio against it would be meaningless.

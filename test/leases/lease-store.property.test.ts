@@ -2,9 +2,13 @@ import fc from "fast-check";
 import { describe, it } from "vitest";
 import type { Lease, LeaseState } from "../../src/dhcp/leases/lease.js";
 import { FileLeaseStore, type LeaseStore, MemoryLeaseStore } from "../../src/dhcp/leases/lease-store.js";
+import { PgLeaseStore } from "../../src/dhcp/leases/pg-lease-store.js";
 import { BASE, sortedLeases, tempDir } from "./lease-fixtures.js";
+import { usePgCluster } from "./pg-databases.js";
 
 /** A random sequence of put/delete/compact/reopen leaves the store equal to a plain Map model. */
+
+const pg = usePgCluster();
 
 type Op =
   | { readonly op: "put"; readonly lease: Lease }
@@ -130,6 +134,24 @@ describe("LeaseStore matches a Map model", () => {
       { numRuns: 60 },
     );
   });
+
+  it("postgresql backend (one server; reopen reloads from the database)", async () => {
+    const url = await pg.freshDatabase();
+    const creator = new PgLeaseStore({ url }); // creates the schema the runs truncate
+    await creator.open();
+    await creator.close();
+    await fc.assert(
+      fc.asyncProperty(fc.array(arbOp, { maxLength: 25 }), async (ops) => {
+        await pg.cluster().psql("TRUNCATE siteboot_lease4", url.slice(url.lastIndexOf("/") + 1));
+        await runOps(ops, async () => {
+          const store = new PgLeaseStore({ url });
+          await store.open();
+          return store;
+        });
+      }),
+      { numRuns: 50 },
+    );
+  }, 120_000);
 
   it("memory backend", async () => {
     const store = () => new MemoryLeaseStore();

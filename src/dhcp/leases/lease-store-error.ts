@@ -1,4 +1,4 @@
-/** The lease store's coded errors: every message names the file it concerns. */
+/** The lease store's coded errors: every message names the file or database it concerns. */
 
 export type LeaseStoreErrorCode =
   /** A filesystem operation failed (permission, read-only, disk full, I/O error…). */
@@ -12,7 +12,11 @@ export type LeaseStoreErrorCode =
   /** Another live process (or another store in this one) holds the journal's lock file. */
   | "SITEBOOT_ERR_LEASES_LOCKED"
   /** An earlier write or fsync failed; the store refuses changes until it is reopened. */
-  | "SITEBOOT_ERR_LEASES_FAILED";
+  | "SITEBOOT_ERR_LEASES_FAILED"
+  /** The database is unreachable: nothing is committed until the store has reconnected. */
+  | "SITEBOOT_ERR_LEASES_UNAVAILABLE"
+  /** Another server holds the address (shared database): the put was refused, the cache refreshed. */
+  | "SITEBOOT_ERR_LEASES_CONFLICT";
 
 export class LeaseStoreError extends Error {
   override readonly name = "LeaseStoreError";

@@ -20,6 +20,11 @@ export interface LeaseStore {
   all(): IterableIterator<Lease>;
   readonly size: number;
   /**
+   * False while another server sharing the store is the active one (a hot standby): the DHCP
+   * service then answers nothing. Absent means always serving.
+   */
+  readonly serving?: boolean;
+  /**
    * Records a new state for lease.address. Reads see it at once; the promise resolves only when
    * it is durable (fsync'd for the file backend). Concurrent calls share one fsync (group commit).
    */
