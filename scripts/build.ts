@@ -8,9 +8,8 @@
  * - The code cache is made by running `siteboot check` on the example site with the Node.js that
  *   built it, so it holds the compiled site loader too. Another Node.js version rejects it and the
  *   program compiles as usual.
- * Type checking is `npm run typecheck`; this step only transpiles. pino-pretty (a terminal nicety)
- * and prom-client (first /metrics scrape) stay outside the bundle: they are loaded from
- * node_modules only when needed.
+ * Type checking is `npm run typecheck`; this step only transpiles. prom-client (first /metrics
+ * scrape) stays outside the bundle: it is loaded from node_modules only when needed.
  */
 import { execFileSync } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
@@ -32,7 +31,7 @@ await build({
   ...common,
   entryPoints: ["src/main.ts"],
   outfile: "dist/siteboot.js",
-  external: ["pino-pretty", "prom-client"],
+  external: ["prom-client"],
   sourcemap: "linked",
   // The sources are ES modules; the two that locate files from import.meta.url get the bundle's URL.
   define: { "import.meta.url": "__sitebootUrl" },
