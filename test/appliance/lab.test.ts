@@ -98,8 +98,17 @@ describe("the appliance in a namespace lab", () => {
       join(dir, "dhclient.pid"),
       "phone0",
     );
-    // dhclient stays on as a daemon holding port 68; the load test below needs the port.
-    process.kill(Number(readFileSync(join(dir, "dhclient.pid"), "utf8").trim()), "SIGKILL");
+    // dhclient stays on as a daemon holding port 68; the load test below needs the port. The
+    // daemon writes its pid file after the parent has returned: wait for it.
+    const daemon = await until(
+      () => {
+        const text = readFileSync(join(dir, "dhclient.pid"), "utf8").trim();
+        return /^\d+$/.test(text) ? Number(text) : undefined;
+      },
+      "dhclient's pid file",
+      10_000,
+    );
+    process.kill(daemon, "SIGKILL");
     const bound = readFileSync(join(dir, "dhclient.BOUND.env"), "utf8");
     const address = /new_ip_address=(\S+)/.exec(bound)?.[1] ?? "";
     expect(address).toMatch(/^198\.51\.100\.1\d\d$/);

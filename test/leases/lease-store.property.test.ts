@@ -115,6 +115,36 @@ async function runOps(ops: readonly Op[], open: () => Promise<LeaseStore>): Prom
   }
 }
 
+const SAME_ADDRESS_BURST: Lease[] = [
+  {
+    address: 3232237323,
+    clientKey: "id:01",
+    mac: "00:04:f2:00:00:01",
+    subnet: "192.168.7.0/24",
+    state: "active",
+    start: 0,
+    expiresAt: 0,
+  },
+  {
+    address: 3232237323,
+    clientKey: "hw:1:0004f2000001",
+    mac: "00:04:f2:00:00:01",
+    subnet: "192.168.7.0/24",
+    state: "active",
+    start: 3,
+    expiresAt: 0,
+  },
+  {
+    address: 3232237312,
+    clientKey: "hw:1:0004f2000001",
+    mac: "00:04:f2:00:00:01",
+    subnet: "192.168.7.0/24",
+    state: "active",
+    start: 3,
+    expiresAt: 0,
+  },
+];
+
 describe("LeaseStore matches a Map model", () => {
   it("file backend (fsync on, compactEvery 5)", async () => {
     await fc.assert(
@@ -149,7 +179,12 @@ describe("LeaseStore matches a Map model", () => {
           return store;
         });
       }),
-      { numRuns: 50 },
+      {
+        numRuns: 50,
+        // Found by this property: the first of two puts to one address in a burst, committed in an
+        // earlier statement, put its older lease back in the cache and moved it in write order.
+        examples: [[[{ op: "burst", leases: SAME_ADDRESS_BURST }]]],
+      },
     );
   }, 120_000);
 

@@ -54,11 +54,15 @@ export class PgLeaseCache {
     return true;
   }
 
-  /** Our own put committed at `version`: it stays (or becomes again) the cached row, unless newer is known. */
-  committed(lease: Lease, version: number): void {
+  /**
+   * Our own put committed at `version`: it stays (or becomes again) the cached row, unless newer is
+   * known. `keepCached` when a later put of ours to the address is pending: the cache already shows
+   * that one, and putting this older lease back would undo it (and its place in write order).
+   */
+  committed(lease: Lease, version: number, keepCached = false): void {
     if ((this.#versions.get(lease.address) ?? -1) >= version) return;
     this.#versions.set(lease.address, version);
-    if (this.index.get(lease.address) !== lease) this.index.set(lease);
+    if (!keepCached && this.index.get(lease.address) !== lease) this.index.set(lease);
   }
 
   /** Our own delete of a row at `version` committed; `keepCached` when a later put of ours is pending. */

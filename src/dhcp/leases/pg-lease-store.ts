@@ -376,6 +376,16 @@ export class PgLeaseStore implements LeaseStore {
     return this.#queue.some(later) || (this.#committing?.some(later) ?? false);
   }
 
+  /** Whether a put of ours to the same address, made after `put`, still waits for its commit. */
+  #laterPut(put: PendingPut): boolean {
+    const later = (w: Waiting) =>
+      w.op !== put &&
+      !("deleteAddress" in w.op) &&
+      w.op.lease.address === put.lease.address &&
+      w.op.committedVersion === undefined;
+    return this.#queue.some(later) || (this.#committing?.some(later) ?? false);
+  }
+
   async #commit(batch: Waiting[]): Promise<void> {
     if (this.#lost !== undefined) {
       const error = this.#lostError();
@@ -432,7 +442,7 @@ export class PgLeaseStore implements LeaseStore {
       else {
         put.committedVersion = version;
         // A notification applied meanwhile may have replaced the cached row: ours is newer.
-        this.#cache.committed(put.lease, version);
+        this.#cache.committed(put.lease, version, this.#laterPut(put));
       }
     }
     if (conflicts.length > 0) await this.#refresh(conflicts);
