@@ -7,8 +7,9 @@ import { bindError } from "../observe/control-server.js";
 import type { Catalog, Lookup } from "./catalog.js";
 import type { FetchOutcome } from "./fetch-event.js";
 import { FileCache } from "./file-cache.js";
+import { sharedPacketSource } from "./tftp-block-packets.js";
 import { negotiate } from "./tftp-options.js";
-import { decodeTftp, encodeError, TFTP_ERROR } from "./tftp-packet.js";
+import { decodeTftp, encodeError, OPCODE, TFTP_ERROR } from "./tftp-packet.js";
 import {
   type BlockSource,
   bytesSource,
@@ -181,6 +182,7 @@ async function openSource(
   if (found.kind === "rendered")
     return { ...bytesSource(netascii ? toNetascii(found.bytes) : found.bytes), close() {} };
   const cached = cache.get(found.path, found.size, found.mtimeMs);
+  if (cached && !netascii) return { ...sharedPacketSource(await cached), close() {} };
   if (cached || netascii) {
     const bytes = (await cached) ?? (await readFile(found.path));
     return { ...bytesSource(netascii ? toNetascii(bytes) : bytes), close() {} };
@@ -274,6 +276,11 @@ class Transfer {
       this.#socket?.send(encodeError(TFTP_ERROR.unknownTid, "unknown transfer ID"), address, port);
       return;
     }
+    // ACKs are nearly every packet of a transfer: read in place, no decoded object per block.
+    if (bytes.length === 4 && bytes[0] === 0 && bytes[1] === OPCODE.ACK) {
+      this.#apply(this.#core.onAck(((bytes[2] as number) << 8) | (bytes[3] as number), Date.now()));
+      return;
+    }
     const d = decodeTftp(bytes);
     if (!d.ok) return;
     this.#apply(this.#core.onPacket(d.packet, Date.now()));
@@ -286,14 +293,27 @@ class Transfer {
       void this.finish(step.done.result, step.done.detail);
       return;
     }
-    if (step.send.length === 0) return;
-    // Every send restarts the full timeout (the core's deadline is now + timeout).
-    if (this.#timer) this.#timer.refresh();
-    else
-      this.#timer = setTimeout(
-        () => this.#apply(this.#core.onTimeout(Math.max(Date.now(), this.#core.deadline))),
-        this.#timeoutMs,
-      );
+    if (step.send.length === 0 || this.#timer) return;
+    // Every send moves the core's deadline to now + timeout. The timer is not moved per block: when
+    // it runs out before the deadline it is armed again for the rest, so the window goes again
+    // exactly when the deadline passes, at one timer operation per timeout instead of per block.
+    this.#arm(this.#timeoutMs);
+  }
+
+  #arm(delayMs: number): void {
+    this.#timer = setTimeout(() => this.#expired(), delayMs);
+  }
+
+  #expired(): void {
+    this.#timer = undefined;
+    if (this.#finished) return;
+    const now = Date.now();
+    const early = this.#core.deadline - now;
+    if (early > 0) {
+      this.#arm(early);
+      return;
+    }
+    this.#apply(this.#core.onTimeout(now));
   }
 
   async finish(result: TransferResult, detail?: string): Promise<void> {

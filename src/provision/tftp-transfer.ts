@@ -18,6 +18,11 @@ export interface BlockSource {
   readonly size: number;
   /** Copies up to `length` bytes from `offset` into `target` at `at`; returns the count copied. */
   read(offset: number, length: number, target: Uint8Array, at: number): number;
+  /**
+   * DATA packet `block` (counted from 1) of `blockSize`-byte blocks, built once and shared by every
+   * transfer of the same bytes; never written to. Absent: the transfer builds each packet.
+   */
+  packet?(block: number, blockSize: number): Uint8Array;
 }
 
 export type TransferResult = "complete" | "timeout" | "aborted";
@@ -27,6 +32,9 @@ export interface Step {
   /** Set once the transfer is over; the transport then releases it. */
   readonly done?: { readonly result: TransferResult; readonly detail?: string };
 }
+
+/** Nothing to send, nothing ended: shared, as most packets a transfer ignores produce it. */
+const NOTHING: Step = Object.freeze({ send: Object.freeze([]) as readonly Uint8Array[] });
 
 export interface TransferSettings extends Negotiated {
   /** Times a window is sent again without progress before the transfer is given up. */
@@ -75,7 +83,8 @@ export class TftpReadTransfer {
   }
 
   onPacket(packet: TftpPacket, now: number): Step {
-    if (this.#over) return { send: [] };
+    if (this.#over) return NOTHING;
+    if (packet.op === "ACK") return this.onAck(packet.block, now);
     if (packet.op === "ERROR") {
       this.#over = true;
       return {
@@ -83,20 +92,23 @@ export class TftpReadTransfer {
         done: { result: "aborted", detail: `client error ${packet.code}: ${packet.message}` },
       };
     }
-    if (packet.op !== "ACK") {
-      this.#over = true;
-      return {
-        send: [encodeError(TFTP_ERROR.illegalOperation, "expected an ACK")],
-        done: { result: "aborted", detail: `unexpected ${packet.op} during transfer` },
-      };
-    }
+    this.#over = true;
+    return {
+      send: [encodeError(TFTP_ERROR.illegalOperation, "expected an ACK")],
+      done: { result: "aborted", detail: `unexpected ${packet.op} during transfer` },
+    };
+  }
+
+  /** An ACK of wire block number `wireBlock` (0–65535): what onPacket does with it, without the packet object. */
+  onAck(wireBlock: number, now: number): Step {
+    if (this.#over) return NOTHING;
     // While the OACK is outstanding only its ACK (block 0) counts.
     const sentUpTo = this.#acked < 0 ? 0 : Math.min(this.#acked + this.#settings.windowSize, this.#blocks);
     // The acknowledged block as a full count: the one at or after #acked whose low 16 bits match.
-    const block = this.#acked + ((packet.block - this.#acked) & 0xffff);
+    const block = this.#acked + ((wireBlock - this.#acked) & 0xffff);
     // A repeated ACK (block === #acked) or one for a block never sent changes nothing and sends
     // nothing: answering it is what makes the sorcerer's apprentice transfer every block twice.
-    if (block === this.#acked || block > sentUpTo) return { send: [] };
+    if (block === this.#acked || block > sentUpTo) return NOTHING;
     this.#acked = block;
     this.#retries = 0;
     if (block === this.#blocks) {
@@ -108,8 +120,7 @@ export class TftpReadTransfer {
 
   /** The timer ran out: the window again, or the end after too many tries. */
   onTimeout(now: number): Step {
-    if (this.#over) return { send: [] };
-    if (now < this.#deadline) return { send: [] };
+    if (this.#over || now < this.#deadline) return NOTHING;
     if (this.#retries >= this.#settings.maxRetries) {
       this.#over = true;
       return {
@@ -128,7 +139,12 @@ export class TftpReadTransfer {
     const { blockSize, windowSize } = this.#settings;
     const last = Math.min(this.#acked + windowSize, this.#blocks);
     const out: Uint8Array[] = [];
+    const source = this.#source;
     for (let block = this.#acked + 1; block <= last; block++) {
+      if (source.packet) {
+        out.push(source.packet(block, blockSize));
+        continue;
+      }
       const offset = (block - 1) * blockSize;
       const length = Math.max(0, Math.min(blockSize, this.#source.size - offset));
       const packet = dataPacket(block, length);
