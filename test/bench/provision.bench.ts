@@ -49,7 +49,12 @@ export function fetchOnce(address: string, name: string, limitMs: number): Promi
     let peer: { port: number } | undefined;
     const send = () => socket.send(last, peer?.port ?? 69, address);
     let resend = setInterval(send, 1000);
+    let ended = false;
+    /** The final ACK is on its way: later datagrams are duplicates. */
+    let finishing = false;
     const end = (ok: boolean) => {
+      if (ended) return;
+      ended = true;
       clearInterval(resend);
       clearTimeout(limit);
       void closeDgram(socket).then(() => resolve({ ok, bytes }));
@@ -57,11 +62,16 @@ export function fetchOnce(address: string, name: string, limitMs: number): Promi
     const limit = setTimeout(() => end(false), limitMs);
     let blockSize = 512;
     socket.on("message", (message, from) => {
-      peer ??= { port: from.port };
-      if (from.port !== peer.port) return;
+      if (ended || finishing) return;
       const d = decodeTftp(message);
       if (!d.ok) return;
       const p = d.packet;
+      // The transfer's port is the one its first answer comes from: an OACK or DATA block 1, never
+      // a stray resend of an earlier transfer that used this client port.
+      if (peer === undefined && !(p.op === "OACK" || (p.op === "DATA" && p.block === 1) || p.op === "ERROR"))
+        return;
+      peer ??= { port: from.port };
+      if (from.port !== peer.port) return;
       if (p.op === "ERROR") return end(false);
       if (p.op === "OACK") {
         blockSize = Number(p.options.get("blksize") ?? 512);
@@ -73,8 +83,12 @@ export function fetchOnce(address: string, name: string, limitMs: number): Promi
         }
         last = encodeAck(expected - 1);
         if (p.block === ((expected - 1) & 0xffff) && p.data.length < blockSize) {
-          socket.send(last, peer.port, address);
-          return end(true);
+          // Closing at once would drop the final ACK still on its way to the socket; the server
+          // would then resend its last block until it gave up.
+          clearInterval(resend);
+          finishing = true;
+          socket.send(last, peer.port, address, () => end(true));
+          return;
         }
       } else return;
       clearInterval(resend);
