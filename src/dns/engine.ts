@@ -296,8 +296,9 @@ function forward(
 ): AnswerResult {
   const forwarder = engine.forwarder!;
   // The cache key separates classes and EDNS/DO/CD so a reply never carries an OPT the client did not ask for.
+  const questionKey = q.keyString(true);
   const key =
-    q.keyString(true) +
+    questionKey +
     String.fromCharCode(
       q.qclass >> 8,
       q.qclass & 0xff,
@@ -311,7 +312,6 @@ function forward(
   // Forwarded answers are limited by what they turn out to be (see limitRelayed).
   const limitAs =
     client.transport === "udp" && engine.limiter.enabled ? limited(query, q, QueryStatus.OK) : undefined;
-  const questionKey = limitAs ? q.keyString(true) : "";
   const cached = engine.cache.get(key, now);
   if (cached) {
     if (limitAs) {
@@ -355,7 +355,9 @@ function forward(
         if (!engine.quiet) emitQuery(engine, who, name, qtype, RCODE.SERVFAIL, "forward", 0, false);
         return questionReply(head, questionEnd, edns, RCODE.SERVFAIL, { aa: false, tc: false, ra: true });
       }
-      engine.cache.store(key, result.bytes, result.message, engine.deps.now());
+      // The answers as text, for the event and the cache entry's later events; none when events are off.
+      const text = engine.quiet ? undefined : answersText(result.bytes, result.message);
+      engine.cache.store(key, result.bytes, result.message, engine.deps.now(), text);
       if (limitLater) {
         const { rcode, answers } = result.message;
         const held = limitRelayed(engine, who.address, limitLater, rcode, answers.length, questionKey);
@@ -369,8 +371,17 @@ function forward(
       if (!engine.quiet) {
         const truncated = (reply[2]! & 0x02) !== 0;
         const answers = truncated ? 0 : result.message.answers.length;
-        const text = truncated ? undefined : answersText(result.bytes, result.message);
-        emitQuery(engine, who, name, qtype, result.message.rcode, "forward", answers, truncated, text);
+        emitQuery(
+          engine,
+          who,
+          name,
+          qtype,
+          result.message.rcode,
+          "forward",
+          answers,
+          truncated,
+          truncated ? undefined : text,
+        );
       }
       return reply;
     })

@@ -5,7 +5,7 @@
  * their smallest TTL, negative ones (NXDOMAIN, NODATA) for min(SOA TTL, SOA MINIMUM) (RFC 2308).
  */
 import { LRUCache } from "lru-cache";
-import { answersText, type ParsedMessage, soaMinimum } from "./message-parser.js";
+import { type ParsedMessage, soaMinimum } from "./message-parser.js";
 import { FLAG, RCODE, TYPE } from "./wire.js";
 
 /** Upper bounds on how long anything is kept, whatever the upstream says. */
@@ -54,8 +54,17 @@ export class ResponseCache {
     return this.#lru?.size ?? 0;
   }
 
-  /** Stores `bytes` (kept as is) when cacheable; returns the entry or undefined. */
-  store(key: string, bytes: Buffer, message: ParsedMessage, nowMs: number): CachedResponse | undefined {
+  /**
+   * Stores `bytes` (kept as is) when cacheable; returns the entry or undefined. `answerText` is the
+   * answers in presentation form for events, made by the caller once for the reply and the entry.
+   */
+  store(
+    key: string,
+    bytes: Buffer,
+    message: ParsedMessage,
+    nowMs: number,
+    answerText: string | undefined = undefined,
+  ): CachedResponse | undefined {
     if (!this.#lru) return undefined;
     const seconds = cacheSeconds(bytes, message);
     if (seconds <= 0) return undefined;
@@ -73,7 +82,7 @@ export class ResponseCache {
       expiresAt: nowMs + seconds * 1000,
       rcode: message.rcode,
       ancount: message.answers.length,
-      answerText: answersText(bytes, message),
+      answerText,
     };
     this.#lru.set(key, entry);
     return entry;
