@@ -147,7 +147,12 @@ function derive(source: YamlSource, file: SiteFile, diagnostics: Diagnostic[], o
     error(["listen", "bind"], "DNS and NTP need at least one address to bind to");
   }
 
-  const profiles = expandProfiles(source, file.profiles, { sipDomain, dhcpDomain, self }, diagnostics);
+  const profiles = expandProfiles(
+    source,
+    file.profiles,
+    { sipDomain, dhcpDomain, self, ports: file.listen.ports },
+    diagnostics,
+  );
   const labTime = labTimeRecords(source, file.ntp.isolatedLab, self, file.ntp.enabled, diagnostics);
   const dhcp = deriveDhcp(source, file, self, diagnostics, profiles);
   const subnets = cidrsOf(dhcp.subnets);

@@ -15,6 +15,15 @@ export function expandSelf(
   ports: { readonly http: number; readonly https: number; readonly tftp: number },
 ): unknown {
   if (!SELF_TEXT_OPTIONS.has(code) || typeof value !== "string") return value;
+  return selfUrl(value, self, ports);
+}
+
+/** `self`, or a URL whose host is `self`, as this box (see expandSelf); other text as it is. */
+export function selfUrl(
+  value: string,
+  self: number,
+  ports: { readonly http: number; readonly https: number; readonly tftp: number },
+): string {
   const address = formatIpv4(self);
   if (value === "self") return address;
   const m = /^(https?|tftp):\/\/self(:\d+)?(\/.*)?$/i.exec(value);

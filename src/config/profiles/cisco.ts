@@ -15,8 +15,8 @@ export function expandCisco(
   const tftp = addressList(ctx, file.tftp, tftpPath);
   const options: ProfileOption[] = [];
   if (tftp.length > 0) options.push({ code: 150, value: tftp, path: tftpPath });
-  if (file.server !== undefined) checkServerText(ctx, file.server, [...ctx.path, "server"]);
-  const server = file.server ?? tftp[0];
+  const server =
+    file.server === undefined ? tftp[0] : checkServerText(ctx, file.server, [...ctx.path, "server"]);
   if (server !== undefined)
     options.push({
       code: 66,

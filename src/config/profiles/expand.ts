@@ -47,7 +47,7 @@ function byUrl(spec: UrlProfile): Expander {
 export function expandProfiles(
   source: YamlSource,
   profiles: ProfilesFile | undefined,
-  site: { sipDomain: string; dhcpDomain: string; self: number },
+  site: Pick<ProfileContext, "sipDomain" | "dhcpDomain" | "self" | "ports">,
   diagnostics: Diagnostic[],
 ): ProfileExpansion {
   const records: GeneratedRecord[] = [];

@@ -17,10 +17,10 @@ export function expandSnom(
 ): ProfileOutput {
   const url = [...ctx.path, "provisioning"];
   const name = [...ctx.path, "file"];
-  checkUrl(ctx, file.provisioning, url);
+  const provisioning = checkUrl(ctx, file.provisioning, url);
   if (file.file !== undefined) checkFileName(ctx, file.file, name);
-  const tunnelled: Record<number, string> = { 66: cString(file.provisioning) };
-  const options: ProfileOption[] = [{ code: 66, value: file.provisioning, path: url }];
+  const tunnelled: Record<number, string> = { 66: cString(provisioning) };
+  const options: ProfileOption[] = [{ code: 66, value: provisioning, path: url }];
   if (file.file !== undefined) {
     tunnelled[67] = cString(file.file);
     options.push({ code: 67, value: file.file, path: name });

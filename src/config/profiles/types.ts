@@ -7,6 +7,8 @@ export interface ProfileContext {
   readonly dhcpDomain: string;
   /** listen.address as an unsigned 32-bit number: what "self" means. */
   readonly self: number;
+  /** This box's provisioning ports: a `self` URL names the port when it is not the scheme's own. */
+  readonly ports: { readonly http: number; readonly https: number; readonly tftp: number };
   /** Where the profile stands in site.yaml, e.g. ["profiles", "lync"]. */
   readonly path: readonly PathSegment[];
   error(path: readonly PathSegment[], message: string): void;

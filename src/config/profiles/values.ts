@@ -1,3 +1,4 @@
+import { selfUrl } from "../../provision/self-url.js";
 import type { PathSegment } from "../diagnostics.js";
 import { normalizeName } from "../dns-names.js";
 import { IPV4_EXPECTED, parseIpv4 } from "../ipv4.js";
@@ -30,8 +31,15 @@ export function checkServer(ctx: ProfileContext, text: string, path: readonly Pa
 
 const URL_FORM = /^(https?|tftp|ftp):\/\/([^/:?#\s]+)(:[0-9]{1,5})?([/?#][^\s]*)?$/i;
 
-/** A provisioning URL phones can fetch: http, https, tftp or ftp, to `self`, an address or a name. */
-export function checkUrl(ctx: ProfileContext, text: string, path: readonly PathSegment[]): boolean {
+/**
+ * A provisioning URL phones can fetch: http, https, tftp or ftp, to `self`, an address or a name.
+ * Returns the URL to send, with `self` as this box (the text as written when it is refused).
+ */
+export function checkUrl(ctx: ProfileContext, text: string, path: readonly PathSegment[]): string {
+  return urlFits(ctx, text, path) ? selfUrl(text, ctx.self, ctx.ports) : text;
+}
+
+function urlFits(ctx: ProfileContext, text: string, path: readonly PathSegment[]): boolean {
   const url = URL_FORM.exec(text);
   if (url === null) {
     ctx.error(
@@ -48,9 +56,10 @@ export function checkUrl(ctx: ProfileContext, text: string, path: readonly PathS
   return checkServer(ctx, url[2] ?? "", path);
 }
 
-/** Option 66 text: a URL, or a server on its own. */
-export function checkServerText(ctx: ProfileContext, text: string, path: readonly PathSegment[]): boolean {
-  return text.includes("://") ? checkUrl(ctx, text, path) : checkServer(ctx, text, path);
+/** Option 66 text: a URL, or a server on its own; returned as sent (`self` as this box). */
+export function checkServerText(ctx: ProfileContext, text: string, path: readonly PathSegment[]): string {
+  if (text.includes("://")) return checkUrl(ctx, text, path);
+  return checkServer(ctx, text, path) ? selfUrl(text, ctx.self, ctx.ports) : text;
 }
 
 /** A value inside a list phones split on commas and "=" (Avaya's NAME=value,…): none of those, no spaces. */

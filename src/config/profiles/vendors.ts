@@ -74,10 +74,10 @@ export function urlProfile(
   { codes, classes: defaults }: UrlProfile,
 ): ProfileOutput {
   const path = [...ctx.path, "provisioning"];
-  checkUrl(ctx, file.provisioning, path);
+  const url = checkUrl(ctx, file.provisioning, path);
   const options = codes.map(({ code, type }) => ({
     code,
-    value: file.provisioning,
+    value: url,
     ...(type === undefined ? {} : { type }),
     path,
   }));

@@ -17,14 +17,16 @@ export function expandYealink(
   },
 ): ProfileOutput {
   const url = [...ctx.path, "provisioning"];
-  checkUrl(ctx, file.provisioning, url);
-  if (file.acs !== undefined) checkUrl(ctx, file.acs, [...ctx.path, "acs"]);
-  const options: ProfileOption[] = [{ code: 66, value: file.provisioning, path: url }];
-  if (file.acs !== undefined) options.push({ code: 43, value: { 1: file.acs }, path: [...ctx.path, "acs"] });
+  const provisioning = checkUrl(ctx, file.provisioning, url);
+  const options: ProfileOption[] = [{ code: 66, value: provisioning, path: url }];
+  if (file.acs !== undefined) {
+    const acs = [...ctx.path, "acs"];
+    options.push({ code: 43, value: { 1: checkUrl(ctx, file.acs, acs) }, path: acs });
+  }
   if (file.customOption !== undefined)
     options.push({
       code: file.customOption,
-      value: file.provisioning,
+      value: provisioning,
       type: "string",
       path: [...ctx.path, "customOption"],
     });
