@@ -83,7 +83,6 @@ export function controlToken(
         `the token is ${token.length} characters long; at least ${MIN_CONTROL_TOKEN} are required`,
       ),
     );
-    return token;
   }
   if (file.control.enabled && token === undefined && !isLoopback(address)) {
     diagnostics.push(

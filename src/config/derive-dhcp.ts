@@ -248,9 +248,10 @@ function parseRange(text: string): AddressRange | { error: string } {
   const parts = text.split("-").map((p) => p.trim());
   if (parts.length !== 2) return { error: `expected an address range "first-last", got "${text}"` };
   const [first, last] = parts.map(parseIpv4);
-  const bad = parts.find((p) => parseIpv4(p) === undefined);
-  if (first === undefined || last === undefined)
+  if (first === undefined || last === undefined) {
+    const bad = first === undefined ? parts[0] : parts[1];
     return { error: `${IPV4_EXPECTED} on each side of "first-last", got "${bad}" in "${text}"` };
+  }
   if (first > last) return { error: `the range ${text} ends before it starts` };
   return { first, last };
 }

@@ -30,9 +30,8 @@ export function deriveLeases(
   const ms = (key: "connectTimeout" | "statementTimeout" | "reconnectInterval", fallback: number) => {
     const value = pool?.[key];
     const path = ["leases", "pool", key];
-    const result = value === undefined ? fallback : seconds(value, path, fallback) * 1000;
-    if (result <= 0) error(path, "must be more than 0");
-    return result;
+    // seconds() already refuses a duration of zero, so the result is always more than 0.
+    return value === undefined ? fallback : seconds(value, path, fallback) * 1000;
   };
   return Object.freeze({
     backend: "postgresql",

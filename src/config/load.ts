@@ -179,7 +179,7 @@ function derive(source: YamlSource, file: SiteFile, diagnostics: Diagnostic[], o
       forwarding: forwarders.length > 0,
       serial,
       generated: profiles.records,
-      labTime: labTime.records,
+      labTime,
       overridden: profiles.overridden,
     },
     diagnostics,
@@ -192,17 +192,6 @@ function derive(source: YamlSource, file: SiteFile, diagnostics: Diagnostic[], o
         "DNS is enabled with no zones and no forwarders: every query is REFUSED",
       ),
     );
-  }
-
-  if (file.dns.rateLimit.responsesPerSecond === 0) {
-    for (const key of Object.keys(file.dns.rateLimit)) {
-      const path = ["dns", "rateLimit", key];
-      if (key !== "responsesPerSecond" && source.has(path)) {
-        diagnostics.push(
-          source.diagnostic("warning", path, "ignored: responsesPerSecond 0 turns rate limiting off"),
-        );
-      }
-    }
   }
 
   const ddns = deriveLeaseDns(source, file, zones, subnets, diagnostics);
@@ -225,7 +214,7 @@ function derive(source: YamlSource, file: SiteFile, diagnostics: Diagnostic[], o
     profiles: Object.freeze({
       profiles: profiles.profiles,
       overridden: Object.freeze(profiles.overridden),
-      timeNames: Object.freeze(labTime.names),
+      timeNames: Object.freeze(labTime.map((r) => r.name)),
     }),
     leases: deriveLeases(file.leases, error, seconds),
     listen: Object.freeze({

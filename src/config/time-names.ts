@@ -38,8 +38,8 @@ export function labTimeRecords(
   self: number,
   ntpEnabled: boolean,
   diagnostics: Diagnostic[],
-): { records: GeneratedRecord[]; names: string[] } {
-  if (setting === false) return { records: [], names: [] };
+): GeneratedRecord[] {
+  if (setting === false) return [];
   const path: PathSegment[] = ["ntp", "isolatedLab"];
   if (!ntpEnabled) {
     diagnostics.push(
@@ -53,7 +53,7 @@ export function labTimeRecords(
   const given: [string, PathSegment[]][] =
     setting === true ? BUILT_IN_TIME_NAMES.map((n) => [n, path]) : setting.map((n, i) => [n, [...path, i]]);
   const records: GeneratedRecord[] = [];
-  const names: string[] = [];
+  const seen = new Set<string>();
   for (const [text, at] of given) {
     const checked = normalizeName(text);
     if (!checked.ok || !checked.name.includes(".")) {
@@ -63,8 +63,8 @@ export function labTimeRecords(
       continue;
     }
     for (const name of expandTimeName(checked.name)) {
-      if (names.includes(name)) continue;
-      names.push(name);
+      if (seen.has(name)) continue;
+      seen.add(name);
       const zone = name === POOL || name.endsWith(`.${POOL}`) ? POOL : name;
       records.push({
         name,
@@ -76,5 +76,5 @@ export function labTimeRecords(
       });
     }
   }
-  return { records, names };
+  return records;
 }

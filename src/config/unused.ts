@@ -18,5 +18,14 @@ export function unusedSettings(source: YamlSource, file: SiteFile): Diagnostic[]
   }
   if (file.ntp.enabled && file.ntp.stratum !== "local")
     unused(["ntp", "localStratum"], `it applies only with stratum: local (stratum is ${file.ntp.stratum})`);
+  // Pushed directly rather than through unused(): this warning keeps its established wording.
+  if (file.dns.rateLimit.responsesPerSecond === 0) {
+    for (const key of Object.keys(file.dns.rateLimit)) {
+      const path = ["dns", "rateLimit", key];
+      if (key !== "responsesPerSecond" && source.has(path)) {
+        out.push(source.diagnostic("warning", path, "ignored: responsesPerSecond 0 turns rate limiting off"));
+      }
+    }
+  }
   return out;
 }

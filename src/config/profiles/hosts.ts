@@ -27,7 +27,8 @@ export function resolveHost(
   let addressText: string | undefined;
   let addressPath = path;
   if (typeof value === "string") {
-    if (isAddress(value) || looksLikeIpv4(value)) addressText = value;
+    // Digits and dots are meant as an address, so a typo there is reported as one, not taken as a name.
+    if (value === "self" || looksLikeIpv4(value)) addressText = value;
     else nameText = value;
   } else {
     nameText = value.name;
@@ -53,10 +54,6 @@ export function resolveHost(
 /** A name without a dot lives in the DHCP domain (where the guide puts the pool, the DC and NTP). */
 export function hostName(ctx: ProfileContext, text: string) {
   return normalizeName(text.includes(".") ? text : `${text}.${ctx.dhcpDomain}`);
-}
-
-export function isAddress(text: string): boolean {
-  return text === "self" || parseIpv4(text) !== undefined;
 }
 
 export function addressOf(ctx: ProfileContext, text: string): string | undefined {
