@@ -8,6 +8,7 @@ import { matchVendorClass, splitOption, toHex } from "../dhcp/options/index.js";
 import { normalizeMac } from "../observe/timeline.js";
 import { explainProvisioning } from "../provision/describe.js";
 import { table } from "./control-client.js";
+import { where } from "./print-site.js";
 
 export interface ExplainQuery {
   readonly mac: string;
@@ -75,7 +76,6 @@ export function explain(site: Site, query: ExplainQuery): { lines: string[] } | 
   const dhcpClass = vendorBytes
     ? dhcp.classes.find((c) => matchVendorClass(c.match, vendorBytes))
     : undefined;
-  const where = (ref: { file: string; line: number; col: number }) => `${ref.file}:${ref.line}:${ref.col}`;
 
   const lines: string[] = [];
   const vendor = query.vendorClass ?? (query.vendorClassHex ? `hex ${query.vendorClassHex}` : undefined);
@@ -136,7 +136,6 @@ export function explain(site: Site, query: ExplainQuery): { lines: string[] } | 
 function profilePrecedence(site: Site, className: string | undefined): string[] {
   const report = site.profiles;
   if (!report || report.profiles.size === 0) return [];
-  const where = (ref: { file: string; line: number; col: number }) => `${ref.file}:${ref.line}:${ref.col}`;
   const lines = [
     "Precedence: host > class > subnet > global; explicit classes match before profile classes, and an explicit class named like a profile's replaces the profile's options it sets.",
   ];

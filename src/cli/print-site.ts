@@ -120,6 +120,7 @@ function hasProfileOption(options: OptionSet, profile: string): boolean {
   return false;
 }
 
-function where(ref: SourceRef): string {
+/** A source position as FILE:LINE:COL, the form editors and compilers use. */
+export function where(ref: SourceRef): string {
   return `${ref.file}:${ref.line}:${ref.col}`;
 }
