@@ -114,6 +114,9 @@ export const classSchema = z.strictObject({
   options: optionMap.default({}),
 });
 
+/** Values a provisioning template can use, by name (a reservation's and the site's alike). */
+const varRecord = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+
 export const hostSchema = z.strictObject({
   name: z.string().min(1).optional().describe("Host name; sent as option 12 unless options set host-name"),
   mac: z
@@ -128,8 +131,7 @@ export const hostSchema = z.strictObject({
     .optional(),
   address: ipv4.optional().describe("Reserved address"),
   options: optionMap.optional(),
-  vars: z
-    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+  vars: varRecord
     .optional()
     .describe("User variables for this phone's provisioning templates (extension, SIP user, ...)"),
 });
@@ -275,10 +277,7 @@ export const ntpSchema = z.strictObject({
   isolatedLab: isolatedLabSchema,
 });
 
-const templateVars = z
-  .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
-  .default({})
-  .describe("User variables for the provisioning templates");
+const templateVars = varRecord.default({}).describe("User variables for the provisioning templates");
 
 export const provisioningSchema = z.strictObject({
   enabled: z.boolean().default(true),

@@ -1,6 +1,7 @@
 import { readFile, realpath } from "node:fs/promises";
 import { formatIpv4 } from "../config/ipv4.js";
 import type { Site } from "../config/site.js";
+import { FileCache } from "./file-cache.js";
 import { checkName, resolveInRoot } from "./path-guard.js";
 import type { ProvisionedFile, ProvisioningSite } from "./provisioning-site.js";
 import { type PhoneFacts, renderTemplate, type SiteFacts, templateView } from "./templates.js";
@@ -55,6 +56,8 @@ export class Catalog {
   readonly #provisioning: ProvisioningSite;
   readonly #phones: PhoneDirectory;
   readonly #siteFacts: SiteFacts;
+  /** Template bytes by size and modification time: an edited template is read again. */
+  readonly #templates = new FileCache(1024 * 1024, 16 * 1024 * 1024);
   #realRoot: Promise<string> | undefined;
 
   constructor(site: Site, provisioning: ProvisioningSite, phones: PhoneDirectory) {
@@ -104,15 +107,16 @@ export class Catalog {
   /** One phone's file from its template. */
   async render(file: ProvisionedFile, mac: string): Promise<Lookup> {
     const root = await this.realRoot();
-    const template = checkName(file.template);
-    if (!template.ok) return { kind: "refused", reason: template.reason, message: template.message };
-    const found = await resolveInRoot(root, template.segments);
+    // The name was checked when the site was loaded; its checked form joins segments with "/".
+    const segments = file.template === "" ? [] : file.template.split("/");
+    const found = await resolveInRoot(root, segments);
     if (!found.ok || found.directory)
       return {
         kind: "not-found",
         message: `template ${file.template}: ${found.ok ? "a folder" : found.message}`,
       };
-    const text = await readFile(found.path, "utf8");
+    const cached = this.#templates.get(found.path, found.size, found.mtimeMs);
+    const text = cached ? (await cached).toString("utf8") : await readFile(found.path, "utf8");
     const view = templateView(this.#siteFacts, this.phoneFacts(mac));
     return {
       kind: "rendered",

@@ -4,9 +4,11 @@ import type { Diagnostic, PathSegment } from "../config/diagnostics.js";
 import { parseDuration } from "../config/durations.js";
 import type { ProvisioningFile, SiteFile } from "../config/schema.js";
 import type { YamlSource } from "../config/yaml-source.js";
+import { optionByName } from "../dhcp/options/table.js";
 import { compilePattern } from "./mac-forms.js";
 import { checkName } from "./path-guard.js";
 import type { ProvisionedFile, ProvisioningSite } from "./provisioning-site.js";
+import { selfScheme, takesSelf } from "./self-url.js";
 import { isXmlName, type TemplateVars, templateError } from "./templates.js";
 
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -152,18 +154,17 @@ function deriveFiles(
 function warnSelfWithoutServer(file: SiteFile, report: Report): void {
   const p = file.provisioning;
   const serves = (scheme: string) =>
-    p?.enabled !== false &&
-    p !== undefined &&
+    p?.enabled === true &&
     (scheme === "tftp"
       ? p.tftp.enabled
       : scheme === "https"
         ? p.http.enabled && p.http.https !== undefined
         : p.http.enabled);
   for (const [key, value] of Object.entries(file.dhcp.options)) {
-    if (!["tftp-server", "66", "provisioning-server", "160"].includes(key) || typeof value !== "string")
-      continue;
-    const scheme =
-      value === "self" ? "tftp" : /^(https?|tftp):\/\/self([:/]|$)/i.exec(value)?.[1]?.toLowerCase();
+    // Keys as dhcp.options reads them: a code in digits or an option's name.
+    const code = /^\d+$/.test(key) ? Number(key) : optionByName(key)?.code;
+    if (code === undefined || !takesSelf(code) || typeof value !== "string") continue;
+    const scheme = selfScheme(value);
     if (scheme && !serves(scheme))
       report(
         "warning",

@@ -40,10 +40,6 @@ export class FileCache {
     return bytes;
   }
 
-  get bytesHeld(): number {
-    return this.#total;
-  }
-
   #drop(path: string): void {
     const entry = this.#entries.get(path);
     if (!entry) return;

@@ -1,4 +1,5 @@
 import { formatIpv4, parseIpv4 } from "../config/ipv4.js";
+import { ethernetKey } from "../dhcp/client-identity.js";
 import type { Lease, LeaseStore } from "../dhcp/leases/lease-store.js";
 import type { PhoneDirectory, PhoneLease } from "./catalog.js";
 
@@ -19,7 +20,12 @@ export function leasePhones(store: () => LeaseStore | undefined): PhoneDirectory
       return value === undefined ? undefined : live(store()?.byAddress(value));
     },
     byMac(mac) {
-      for (const lease of store()?.all() ?? []) {
+      const leases = store();
+      // A phone without option 61 is indexed under its MAC: no copy of every lease per file.
+      const indexed = leases?.byClient(ethernetKey(mac));
+      const found = indexed?.mac === mac ? live(indexed) : undefined;
+      if (found) return found;
+      for (const lease of leases?.all() ?? []) {
         const phone = lease.mac === mac ? live(lease) : undefined;
         if (phone) return phone;
       }

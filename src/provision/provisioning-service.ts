@@ -31,10 +31,6 @@ export class ProvisioningService implements Service {
     this.#catalog = new Catalog(site, provisioningOf(site), this.#phones);
   }
 
-  get catalog(): Catalog {
-    return this.#catalog;
-  }
-
   async start(): Promise<void> {
     await this.#open(this.#site);
     this.#emitState("listening", this.#describe());

@@ -3,6 +3,24 @@ import { formatIpv4 } from "../config/ipv4.js";
 /** Options whose text may name this box as `self`: 66 (tftp-server) and 160 (provisioning-server). */
 const SELF_TEXT_OPTIONS = new Set([66, 160]);
 
+/** A URL whose host is `self`: scheme, optional port, optional path. */
+const SELF_URL = /^(https?|tftp):\/\/self(:\d+)?(\/.*)?$/i;
+
+/** Whether option `code`'s text may name this box as `self`. */
+export function takesSelf(code: number): boolean {
+  return SELF_TEXT_OPTIONS.has(code);
+}
+
+/**
+ * The protocol a value sends phones to this box over: the scheme of a URL whose host is `self`,
+ * TFTP for the bare word `self` (a server address in option 66 or 160); undefined otherwise.
+ */
+export function selfScheme(value: string): "tftp" | "http" | "https" | undefined {
+  if (value === "self") return "tftp";
+  const scheme = SELF_URL.exec(value)?.[1]?.toLowerCase();
+  return scheme === "tftp" || scheme === "http" || scheme === "https" ? scheme : undefined;
+}
+
 /**
  * `self` in the text of option 66 or 160 becomes this box: the whole value `self` → its address;
  * a URL whose host is `self` → the address, plus the HTTP or TFTP port when that is not the
@@ -14,7 +32,7 @@ export function expandSelf(
   self: number,
   ports: { readonly http: number; readonly https: number; readonly tftp: number },
 ): unknown {
-  if (!SELF_TEXT_OPTIONS.has(code) || typeof value !== "string") return value;
+  if (!takesSelf(code) || typeof value !== "string") return value;
   return selfUrl(value, self, ports);
 }
 
@@ -26,7 +44,7 @@ export function selfUrl(
 ): string {
   const address = formatIpv4(self);
   if (value === "self") return address;
-  const m = /^(https?|tftp):\/\/self(:\d+)?(\/.*)?$/i.exec(value);
+  const m = SELF_URL.exec(value);
   if (!m) return value;
   const scheme = (m[1] as string).toLowerCase();
   const defaults: Record<string, [number, number]> = {

@@ -21,11 +21,11 @@ export interface Negotiated {
   readonly oack: ReadonlyMap<string, string>;
 }
 
-export const DEFAULT_BLOCK_SIZE = 512;
+const DEFAULT_BLOCK_SIZE = 512;
 /** RFC 2348's range for blksize. */
-export const MIN_BLOCK_SIZE = 8;
+const MIN_BLOCK_SIZE = 8;
 export const MAX_BLOCK_SIZE = 65464;
-export const MAX_WINDOW_SIZE = 65535;
+const MAX_WINDOW_SIZE = 65535;
 
 export function negotiate(
   requested: ReadonlyMap<string, string>,

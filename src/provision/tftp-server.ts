@@ -56,7 +56,7 @@ export class TftpServer {
           resolve();
         });
       });
-      socket.on("message", (message, peer) => void this.#request(address, message, peer));
+      socket.on("message", (message, peer) => void this.#request(socket, address, message, peer));
       this.#listeners.push(socket);
     }
   }
@@ -64,10 +64,6 @@ export class TftpServer {
   /** The port the first listener got (tests bind port 0). */
   port(): number | undefined {
     return this.#listeners[0]?.address().port;
-  }
-
-  get activeTransfers(): number {
-    return this.#transfers.size;
   }
 
   async close(): Promise<void> {
@@ -80,14 +76,19 @@ export class TftpServer {
    * moved, starts nothing new (one lost reply would otherwise start a second transfer). Once the
    * transfer has moved, a request from that port is a new one: the client reused its port.
    */
-  async #request(local: string, message: Buffer, peer: dgram.RemoteInfo): Promise<void> {
+  async #request(
+    listener: dgram.Socket,
+    local: string,
+    message: Buffer,
+    peer: dgram.RemoteInfo,
+  ): Promise<void> {
     const key = `${peer.address}|${peer.port}`;
     const busy = this.#busyPeers.get(key);
     if (busy === null || (busy && !busy.progressed)) return;
     if (busy) await busy.finish("aborted", "the client sent a new request from the same port");
     this.#busyPeers.set(key, null);
     try {
-      if (!(await this.#answer(local, message, peer, key))) this.#release(key, null);
+      if (!(await this.#answer(listener, local, message, peer, key))) this.#release(key, null);
     } catch (error) {
       this.#release(key, null);
       this.#options.onError(error as Error);
@@ -99,10 +100,16 @@ export class TftpServer {
   }
 
   /** True when a transfer started (it holds the peer's key until it ends). */
-  async #answer(local: string, message: Buffer, peer: dgram.RemoteInfo, key: string): Promise<boolean> {
-    const listener = this.#listeners.find((s) => s.address().address === local);
+  async #answer(
+    listener: dgram.Socket,
+    local: string,
+    message: Buffer,
+    peer: dgram.RemoteInfo,
+    key: string,
+  ): Promise<boolean> {
+    // A listener closed by close() while the request was looked up sends nothing.
     const reply = (code: number, text: string) =>
-      listener?.send(encodeError(code, text), peer.port, peer.address);
+      this.#listeners.includes(listener) && listener.send(encodeError(code, text), peer.port, peer.address);
     const d = decodeTftp(message);
     if (!d.ok || (d.packet.op !== "RRQ" && d.packet.op !== "WRQ")) return false; // stray packets get no answer
     const request = d.packet;

@@ -64,10 +64,6 @@ export class TftpReadTransfer {
     return this.#deadline;
   }
 
-  get blocks(): number {
-    return this.#blocks;
-  }
-
   /** Data blocks the client has acknowledged. */
   get blocksAcknowledged(): number {
     return Math.max(0, this.#acked);

@@ -32,7 +32,7 @@ interface TransferResult {
 }
 
 /** One read transfer with options, answering every DATA with its ACK; resends the last ACK on silence. */
-export function fetchOnce(address: string, name: string, limitMs: number): Promise<TransferResult> {
+function fetchOnce(address: string, name: string, limitMs: number): Promise<TransferResult> {
   return new Promise((resolve) => {
     const socket = dgram.createSocket("udp4");
     let bytes = 0;
