@@ -84,8 +84,6 @@ export class PgLeaseStore implements LeaseStore {
   /** The latest put of each address not settled yet: a later put of the address was decided on it. */
   readonly #pendingPuts = new Map<number, PendingPut>();
   #flushing: Promise<void> | undefined;
-  /** The changes of the batch being committed that come after the running statement. */
-  #committing: Waiting[] | undefined;
   #closing: Promise<void> | undefined;
   #stats = { commits: 0, puts: 0, conflicts: 0, remoteChanges: 0, reconnects: 0 };
 
@@ -371,21 +369,6 @@ export class PgLeaseStore implements LeaseStore {
     this.#flushing = undefined;
   }
 
-  #putPending(address: number): boolean {
-    const later = (w: Waiting) => !("deleteAddress" in w.op) && w.op.lease.address === address;
-    return this.#queue.some(later) || (this.#committing?.some(later) ?? false);
-  }
-
-  /** Whether a put of ours to the same address, made after `put`, still waits for its commit. */
-  #laterPut(put: PendingPut): boolean {
-    const later = (w: Waiting) =>
-      w.op !== put &&
-      !("deleteAddress" in w.op) &&
-      w.op.lease.address === put.lease.address &&
-      w.op.committedVersion === undefined;
-    return this.#queue.some(later) || (this.#committing?.some(later) ?? false);
-  }
-
   async #commit(batch: Waiting[]): Promise<void> {
     if (this.#lost !== undefined) {
       const error = this.#lostError();
@@ -394,10 +377,7 @@ export class PgLeaseStore implements LeaseStore {
     }
     try {
       const runs = segments(batch);
-      for (let i = 0; i < runs.length; i++) {
-        this.#committing = runs.slice(i + 1).flat();
-        await this.#commitSegment(runs[i]!);
-      }
+      for (const run of runs) await this.#commitSegment(run);
     } catch (error) {
       // Puts not yet settled fail. Their cached rows are replaced: by the reload after a
       // reconnect, or (a refused statement, a timeout) by reading those rows back now.
@@ -410,8 +390,6 @@ export class PgLeaseStore implements LeaseStore {
       }
       const failure = this.#unavailable(error);
       for (const waiting of batch) waiting.reject(failure);
-    } finally {
-      this.#committing = undefined;
     }
   }
 
@@ -425,7 +403,9 @@ export class PgLeaseStore implements LeaseStore {
       );
       const version = rows[0] === undefined ? undefined : Number(rows[0].version);
       // A notification may have arrived while the statement ran; a later put of ours stays cached.
-      this.#cache.deleted(first.deleteAddress, version, this.#putPending(first.deleteAddress));
+      // Every put made before this delete has settled (earlier segments and batches), so a
+      // pending put of the address is a later one.
+      this.#cache.deleted(first.deleteAddress, version, this.#pendingPuts.has(first.deleteAddress));
       segment[0]!.resolve();
       return;
     }
@@ -442,7 +422,8 @@ export class PgLeaseStore implements LeaseStore {
       else {
         put.committedVersion = version;
         // A notification applied meanwhile may have replaced the cached row: ours is newer.
-        this.#cache.committed(put.lease, version, this.#laterPut(put));
+        // #pendingPuts holds the latest unsettled put of the address: another one is a later put.
+        this.#cache.committed(put.lease, version, this.#pendingPuts.get(put.lease.address) !== put);
       }
     }
     if (conflicts.length > 0) await this.#refresh(conflicts);
