@@ -5,6 +5,8 @@
  * when that overrides the client's S=0 — dnsmasq's rule) and says N=1 when it serves none.
  */
 
+import { wireString } from "../dns/wire.js";
+
 export const FQDN_S = 0x01;
 export const FQDN_O = 0x02;
 export const FQDN_E = 0x04;
@@ -66,24 +68,14 @@ export function clientFqdnReply(client: ClientFqdn, served: string | undefined):
   const o = s !== (client.flags & FQDN_S) ? FQDN_O : 0;
   const n = served === undefined ? FQDN_N : 0;
   const e = client.flags & FQDN_E;
+  // A served name has been through normalizeName, so wireString accepts it (and has it memoised
+  // from the zone's records).
   const name =
-    served === undefined ? client.nameBytes : e ? encodeWireName(served) : Buffer.from(served, "latin1");
+    served === undefined ? client.nameBytes : Buffer.from(e ? wireString(served) : served, "latin1");
   const out = new Uint8Array(3 + name.length);
   out[0] = s | o | e | n;
   out[1] = 255;
   out[2] = 255;
   out.set(name, 3);
   return out;
-}
-
-/** A fully qualified name in wire form (labels, then the root label). */
-export function encodeWireName(name: string): Uint8Array {
-  const labels = name === "" ? [] : name.split(".");
-  const out: number[] = [];
-  for (const label of labels) {
-    out.push(label.length);
-    for (let i = 0; i < label.length; i++) out.push(label.charCodeAt(i) & 0xff);
-  }
-  out.push(0);
-  return Uint8Array.from(out);
 }

@@ -3,7 +3,7 @@
  * reservation and vendor class apply, and the address it asks for. Read once per request.
  */
 import type { DhcpClass, DhcpHost, DhcpSubnet } from "../config/site.js";
-import { parseClientFqdn } from "./client-fqdn.js";
+import { type ClientFqdn, parseClientFqdn } from "./client-fqdn.js";
 import { type ClientIdentity, clientIdentity, hex, leaseKeyOf } from "./client-identity.js";
 import type { DhcpPacket } from "./packet.js";
 import type { DhcpSiteIndex } from "./site-index.js";
@@ -29,6 +29,10 @@ export interface RequestContext {
   readonly vendorClass: string | undefined;
   /** Option 50, else ciaddr when set. */
   readonly requestedAddress: number | undefined;
+  /** Option 81, parsed here once for the reply's option 81 and the lease's name. */
+  readonly clientFqdn: ClientFqdn | undefined;
+  /** The client's name for the lease record (see hostnameOf). */
+  readonly hostname: string | undefined;
 }
 
 export function readRequest(
@@ -42,6 +46,7 @@ export function readRequest(
   const requestedAddress = requestedAddressOf(packet) ?? (packet.ciaddr !== 0 ? packet.ciaddr : undefined);
   const host = index.hostFor(client, packet);
   const vendorData = packet.options.get(60);
+  const clientFqdn = parseClientFqdn(packet.options.get(81));
   return {
     packet,
     type,
@@ -54,6 +59,8 @@ export function readRequest(
     cls: vendorData ? index.classFor(vendorData) : undefined,
     vendorClass: vendorData ? printable(vendorData) : undefined,
     requestedAddress,
+    clientFqdn,
+    hostname: hostnameOf(packet, clientFqdn),
   };
 }
 
@@ -89,11 +96,10 @@ export function printable(data: Uint8Array): string {
  * The client's name for the lease record: option 81's name (RFC 4702: the one meant for DNS) when
  * it has one, else option 12 when it is readable text.
  */
-export function hostnameOf(packet: DhcpPacket): { hostname?: string } {
-  const fqdn = parseClientFqdn(packet.options.get(81));
-  if (fqdn !== undefined && fqdn.name !== "") return { hostname: fqdn.name };
+function hostnameOf(packet: DhcpPacket, fqdn: ClientFqdn | undefined): string | undefined {
+  if (fqdn !== undefined && fqdn.name !== "") return fqdn.name;
   const data = packet.options.get(12);
-  if (!data || data.length === 0) return {};
+  if (!data || data.length === 0) return undefined;
   const text = printable(data);
-  return text.startsWith("0x") || text.length === 0 ? {} : { hostname: text };
+  return text.startsWith("0x") || text.length === 0 ? undefined : text;
 }

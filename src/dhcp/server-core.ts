@@ -13,7 +13,7 @@ import type { DhcpSubnet, Site } from "../config/site.js";
 import type { LeaseNames } from "../dns/lease-names.js";
 import type { SitebootEvent } from "../observe/events.js";
 import { inPools, PoolAllocator } from "./allocator.js";
-import { clientFqdnReply, parseClientFqdn } from "./client-fqdn.js";
+import { clientFqdnReply } from "./client-fqdn.js";
 import { isOwnKey } from "./client-identity.js";
 import { leaseEvent, messageEvent } from "./dhcp-events.js";
 import { HeldOffers } from "./held-offers.js";
@@ -31,7 +31,6 @@ import {
 } from "./reply-packet.js";
 import {
   type Arrival,
-  hostnameOf,
   type RequestContext,
   readRequest,
   requestedAddressOf,
@@ -221,9 +220,9 @@ export class DhcpServerCore {
   #clientFqdn(ctx: RequestContext): { clientFqdn?: Uint8Array } {
     const names = this.#names;
     if (names === undefined || !names.enabled) return {};
-    const fqdn = parseClientFqdn(ctx.packet.options.get(81));
+    const fqdn = ctx.clientFqdn;
     if (fqdn === undefined) return {};
-    const decision = names.decide(ctx.key, hostnameOf(ctx.packet).hostname, ctx.now);
+    const decision = names.decide(ctx.key, ctx.hostname, ctx.now);
     return { clientFqdn: clientFqdnReply(fqdn, decision?.ok ? decision.name : undefined) };
   }
 
@@ -343,7 +342,7 @@ export class DhcpServerCore {
       address,
       clientKey: ctx.key,
       mac: ctx.client.mac,
-      ...hostnameOf(ctx.packet),
+      ...(ctx.hostname !== undefined ? { hostname: ctx.hostname } : {}),
       ...(ctx.vendorClass !== undefined ? { vendorClass: ctx.vendorClass } : {}),
       subnet: subnet.cidr.text,
       state: "active",

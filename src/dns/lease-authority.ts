@@ -52,7 +52,7 @@ export class LeaseAuthority implements Authority {
 }
 
 /** The site's zones with each record added to its closest enclosing zone (zones are longest first). */
-export function withRecords(dns: DnsSite, records: readonly ResourceRecord[]): DnsSite {
+function withRecords(dns: DnsSite, records: readonly ResourceRecord[]): DnsSite {
   const extra = new Map<Zone, ResourceRecord[]>();
   for (const record of records) {
     const zone = dns.zones.find((z) => isInZone(record.name, z.origin));

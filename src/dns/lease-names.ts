@@ -128,7 +128,11 @@ export class LeaseNames {
       if (decision === undefined) {
         return held ? nameEvent("remove", now, held, "the client sends no host name") : undefined;
       }
-      const refused = { name: this.#clientName(lease) ?? "", address: lease.address, mac: lease.mac };
+      const refused = {
+        name: this.#clientName(lease.clientKey, lease.hostname) ?? "",
+        address: lease.address,
+        mac: lease.mac,
+      };
       return nameEvent("refuse", now, refused, decision.reason);
     }
     const entry: LeaseName = {
@@ -177,8 +181,9 @@ export class LeaseNames {
     return out;
   }
 
-  #clientName(lease: Lease): string | undefined {
-    return this.#reservationNames.get(lease.clientKey) ?? lease.hostname;
+  /** The name a client asks for: its reservation's name, else the one it sent. */
+  #clientName(clientKey: string, clientName: string | undefined): string | undefined {
+    return this.#reservationNames.get(clientKey) ?? clientName;
   }
 
   /**
@@ -187,7 +192,7 @@ export class LeaseNames {
    */
   #candidate(clientKey: string, clientName: string | undefined): NameDecision | undefined {
     const settings = this.#settings;
-    const text = this.#reservationNames.get(clientKey) ?? clientName;
+    const text = this.#clientName(clientKey, clientName);
     if (!settings || text === undefined || text === "") return undefined;
     const invalid: NameDecision = { ok: false, reason: "not a valid host name" };
     if (text.length > MAX_CLIENT_NAME) return invalid;

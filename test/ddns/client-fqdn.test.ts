@@ -7,17 +7,17 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   clientFqdnReply,
-  encodeWireName,
   FQDN_E,
   FQDN_N,
   FQDN_O,
   FQDN_S,
   parseClientFqdn,
 } from "../../src/dhcp/client-fqdn.js";
+import { wireString } from "../../src/dns/wire.js";
 import { DdnsHarness, loadDdnsSite, text } from "./ddns-harness.js";
 
 const option81 = (flags: number, name: Uint8Array) => Uint8Array.from([flags, 0, 0, ...name]);
-const wire = (name: string) => encodeWireName(name);
+const wire = (name: string) => Buffer.from(wireString(name), "latin1");
 
 describe("option 81 decoder", () => {
   it("reads the wire form (E=1), full and partial names, and the ASCII form (E=0)", () => {
