@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "udp_batch",
-      "sources": ["native/udp_batch.c"],
+      "sources": ["native/udp_batch.c", "native/tftp_pump.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"]
     },
     {

@@ -13,7 +13,8 @@
  *
  * Shared memory layout (all created here with napi_create_arraybuffer, referenced until close):
  *   recv      slots × slotBytes payload bytes, datagram i at i × slotBytes
- *   recvMeta  Int32 × 4 per slot: length, source port, family (4|6), flags (1 = truncated)
+ *   recvMeta  Int32 × 4 per slot: length, source port, family (4|6), flags (1 = truncated,
+ *             2 = answered by the TFTP data pump: JavaScript skips it)
  *   recvAddr  16 bytes per slot: IPv4 in the first 4, or the IPv6 address
  *   recvTime  Float64 × 2 per slot: kernel receive time (sec, nsec); then 2 more: the time the
  *             batch was handed to JavaScript; then 2 more: the time the last sendBatch returned
@@ -35,6 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <uv.h>
+
+#include "tftp_pump.h"
 
 #define MAX_SLOTS 1024
 #define MIN_SLOT_BYTES 64
@@ -65,6 +68,7 @@ typedef struct {
   struct sockaddr_storage *rnames;
   socklen_t *rname_lens;
   uint32_t last_count;
+  int timestamps; /* SO_TIMESTAMPNS is on: datagrams come with control messages */
   char *rctrl;
   size_t ctrl_bytes;
   struct mmsghdr *smsgs;
@@ -73,6 +77,8 @@ typedef struct {
   int close_done;  /* libuv's close callback ran */
   int finalized;   /* the JavaScript handle was collected */
   int in_callback; /* a batch is being delivered (close then waits for the delivery loop to stop) */
+  tftp_pump_t pump;
+  napi_ref pump_refs[2]; /* the bytes the pump sends from and its progress array, held while it runs */
 } edge_t;
 
 static napi_value throw_error(napi_env env, const char *code, const char *message) {
@@ -165,6 +171,14 @@ static void on_closed(uv_handle_t *handle) {
 
 static void cleanup_hook(void *arg);
 
+static void stop_pump(edge_t *e, int with_env) {
+  e->pump.active = 0;
+  for (int i = 0; i < 2; i++) {
+    if (with_env && e->pump_refs[i]) napi_delete_reference(e->env, e->pump_refs[i]);
+    e->pump_refs[i] = NULL;
+  }
+}
+
 /* Stops receiving and releases the socket. `with_env`: JavaScript references can still be released. */
 static void shut(edge_t *e, int with_env) {
   if (e->closing) return;
@@ -173,6 +187,7 @@ static void shut(edge_t *e, int with_env) {
   uv_close((uv_handle_t *)&e->poll, on_closed);
   if (e->fd >= 0) close(e->fd);
   e->fd = -1;
+  stop_pump(e, with_env);
   if (with_env) {
     napi_remove_env_cleanup_hook(e->env, cleanup_hook, e);
     for (int i = 0; i < BUF_COUNT; i++) {
@@ -219,6 +234,23 @@ static void deliver(edge_t *e, int32_t count) {
   napi_close_handle_scope(env, scope);
 }
 
+/* recvmmsg() into the slots, as it would return. A single slot without control messages (a TFTP
+   transfer's socket) is read with recvfrom(), which copies no message header in from user space. */
+static int receive(edge_t *e) {
+  if (e->slots > 1 || e->timestamps) return recvmmsg(e->fd, e->rmsgs, e->slots, MSG_DONTWAIT, NULL);
+  struct msghdr *h = &e->rmsgs[0].msg_hdr;
+  socklen_t name_len = sizeof(struct sockaddr_storage);
+  /* MSG_TRUNC: the datagram's real length, so a cut one is flagged as recvmsg() would. */
+  ssize_t r = recvfrom(e->fd, e->recv, e->slot_bytes, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&e->rnames[0],
+                       &name_len);
+  if (r < 0) return -1;
+  h->msg_namelen = name_len;
+  h->msg_controllen = 0;
+  h->msg_flags = (size_t)r > e->slot_bytes ? MSG_TRUNC : 0;
+  e->rmsgs[0].msg_len = (size_t)r > e->slot_bytes ? e->slot_bytes : (unsigned)r;
+  return 1;
+}
+
 static void on_readable(uv_poll_t *handle, int status, int events) {
   (void)events;
   edge_t *e = (edge_t *)handle->data;
@@ -234,7 +266,7 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
       h->msg_controllen = e->ctrl_bytes;
       h->msg_flags = 0;
     }
-    int n = recvmmsg(e->fd, e->rmsgs, e->slots, MSG_DONTWAIT, NULL);
+    int n = receive(e);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
@@ -244,6 +276,7 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
     if (n == 0) return;
     double now[2];
     realtime(now);
+    int taken = 0;
     for (int i = 0; i < n; i++) {
       struct msghdr *h = &e->rmsgs[i].msg_hdr;
       int32_t *meta = &e->recv_meta[i * 4];
@@ -280,11 +313,19 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
           stamp[1] = (double)ts.tv_nsec;
         }
       }
+      if (e->pump.active && tftp_pump_take(&e->pump, e->fd, e->recv + (size_t)i * e->slot_bytes, (size_t)meta[0],
+                                           name, h->msg_namelen)) {
+        meta[3] |= 2;
+        taken++;
+      }
     }
     e->last_count = (uint32_t)n;
     realtime(&e->recv_time[e->slots * 2]);
-    deliver(e, n);
-    if ((uint32_t)n < e->slots) return;
+    /* A batch the pump answered whole needs no call into JavaScript. */
+    if (taken < n) deliver(e, n);
+    /* One slot: the socket is level-triggered, so the loop calls again if more is queued; asking
+       here would cost a syscall that finds nothing in the usual case of one datagram per wake. */
+    if ((uint32_t)n < e->slots || e->slots == 1) return;
   }
 }
 
@@ -456,6 +497,7 @@ static napi_value open_socket(napi_env env, napi_callback_info info) {
   e->family = family;
   e->slots = (uint32_t)slots;
   e->slot_bytes = (uint32_t)slot_bytes;
+  e->timestamps = timestamps;
   e->ctrl_bytes = CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(64);
   e->rmsgs = calloc(slots, sizeof *e->rmsgs);
   e->riov = calloc(slots, sizeof *e->riov);
@@ -693,6 +735,66 @@ static napi_value realtime_into(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* pump(handle, bytes, blockSize, windowSize, acked, address, port, progress): from now on the socket
+   answers the in-order ACKs of `address`:`port` itself (tftp_pump.h), sending blocks of `bytes`.
+   `progress` is a Float64Array of 2 it keeps current. */
+static napi_value start_pump(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 8) {
+    return throw_error(env, "EINVAL",
+                       "pump(handle, bytes, blockSize, windowSize, acked, address, port, progress) takes eight arguments");
+  }
+  edge_t *e = get_edge(env, argv[0]);
+  if (!e) return throw_error(env, "EINVAL", "pump: not a socket handle");
+  if (e->closing) return throw_error(env, "ERR_SOCKET_CLOSED", "pump: the socket is closed");
+  bool is_typed = false;
+  napi_typedarray_type ta_type;
+  size_t length = 0, byte_offset = 0, progress_length = 0;
+  void *data = NULL, *progress = NULL;
+  napi_value ab;
+  if (napi_is_typedarray(env, argv[1], &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, argv[1], &ta_type, &length, &data, &ab, &byte_offset) != napi_ok ||
+      ta_type != napi_uint8_array) {
+    return throw_error(env, "EINVAL", "pump: bytes must be a Uint8Array");
+  }
+  if (napi_is_typedarray(env, argv[7], &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, argv[7], &ta_type, &progress_length, &progress, &ab, &byte_offset) != napi_ok ||
+      ta_type != napi_float64_array || progress_length < 2) {
+    return throw_error(env, "EINVAL", "pump: progress must be a Float64Array of length 2 or more");
+  }
+  int32_t block_size = 0, window = 0, acked = 0, port = 0;
+  if (napi_get_value_int32(env, argv[2], &block_size) != napi_ok || block_size < 8 || block_size > 65464 ||
+      napi_get_value_int32(env, argv[3], &window) != napi_ok || window < 1 || window > 65535 ||
+      napi_get_value_int32(env, argv[4], &acked) != napi_ok || acked < -1 ||
+      napi_get_value_int32(env, argv[6], &port) != napi_ok || port < 1 || port > 65535) {
+    return throw_error(env, "EINVAL", "pump: blockSize 8-65464, windowSize 1-65535, acked >= -1, port 1-65535");
+  }
+  tftp_pump_t next = {0};
+  int family = 0;
+  if (!parse_address(env, argv[5], port, &next.peer, &next.peer_len, &family) || family != e->family) {
+    return throw_error(env, "EINVAL", "pump: the address must be a literal address of the socket's family");
+  }
+  next.bytes = data;
+  next.size = length;
+  next.block_size = (uint32_t)block_size;
+  next.window = (uint32_t)window;
+  next.blocks = (int64_t)(length / (size_t)block_size) + 1;
+  next.acked = acked;
+  if (acked > next.blocks) return throw_error(env, "EINVAL", "pump: acked is past the last block");
+  next.progress = progress;
+  stop_pump(e, 1);
+  if (napi_create_reference(env, argv[1], 1, &e->pump_refs[0]) != napi_ok ||
+      napi_create_reference(env, argv[7], 1, &e->pump_refs[1]) != napi_ok) {
+    stop_pump(e, 1);
+    return throw_error(env, "EIO", "pump: could not hold the bytes");
+  }
+  next.progress[0] = (double)acked;
+  next.active = 1;
+  e->pump = next;
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"open", NULL, open_socket, NULL, NULL, NULL, napi_default, NULL},
@@ -700,6 +802,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"sendTo", NULL, send_to, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, close_socket, NULL, NULL, NULL, napi_default, NULL},
       {"realtime", NULL, realtime_into, NULL, NULL, NULL, napi_default, NULL},
+      {"pump", NULL, start_pump, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
   return exports;

@@ -55,7 +55,7 @@ command -v npm >/dev/null || problems+=("npm is missing (NodeSource's nodejs pac
 # an update of their sources.
 native_built=1
 for module in udp_batch sd_notify; do
-  for source in "native/$module.c" binding.gyp; do
+  for source in native/*.[ch] binding.gyp; do
     [ "build/Release/$module.node" -nt "$source" ] || native_built=0
   done
 done

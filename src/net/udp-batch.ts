@@ -46,6 +46,30 @@ interface UdpBatchModule {
   sendTo(handle: unknown, bytes: Uint8Array, address: string, port: number): boolean;
   close(handle: unknown): void;
   realtime(out: Float64Array): void;
+  pump(
+    handle: unknown,
+    bytes: Uint8Array,
+    blockSize: number,
+    windowSize: number,
+    acked: number,
+    address: string,
+    port: number,
+    progress: Float64Array,
+  ): void;
+}
+
+/** A TFTP read transfer the native edge answers in-order ACKs of (native/tftp_pump.h). */
+export interface TftpPumpSettings {
+  /** The whole content served; held by the native side until the socket closes. */
+  readonly bytes: Uint8Array;
+  readonly blockSize: number;
+  readonly windowSize: number;
+  /** Highest block acknowledged so far; -1 while the OACK is unacknowledged. */
+  readonly acked: number;
+  readonly address: string;
+  readonly port: number;
+  /** Kept current by the native side: [0] highest block acknowledged, [1] when the last window went out (ms since the epoch). */
+  readonly progress: Float64Array;
 }
 
 let native: UdpBatchModule | undefined;
@@ -217,7 +241,23 @@ export class UdpBatchSocket {
 
   /** True when datagram i was longer than a slot and arrived cut. */
   truncated(i: number): boolean {
-    return this.#recvMeta[i * 4 + 3] !== 0;
+    return (this.#recvMeta[i * 4 + 3]! & 1) !== 0;
+  }
+
+  /** True when the TFTP data pump already answered datagram i (an in-order ACK): skip it. */
+  answeredByPump(i: number): boolean {
+    return (this.#recvMeta[i * 4 + 3]! & 2) !== 0;
+  }
+
+  /**
+   * From now on the native side answers the in-order ACKs of this TFTP read transfer itself,
+   * sending the next window from `bytes`; other datagrams still come to the handler, marked or not
+   * with answeredByPump(). Read `progress` before acting on them.
+   */
+  pump(settings: TftpPumpSettings): void {
+    if (this.#closed) return;
+    const { bytes, blockSize, windowSize, acked, address, port, progress } = settings;
+    this.#module.pump(this.#handle, bytes, blockSize, windowSize, acked, address, port, progress);
   }
 
   sourcePort(i: number): number {

@@ -8,7 +8,7 @@ import type { Catalog, Lookup } from "./catalog.js";
 import type { FetchOutcome } from "./fetch-event.js";
 import { FileCache } from "./file-cache.js";
 import { sharedPacketSource } from "./tftp-block-packets.js";
-import { negotiate } from "./tftp-options.js";
+import { type Negotiated, negotiate } from "./tftp-options.js";
 import { decodeTftp, encodeError, OPCODE, TFTP_ERROR } from "./tftp-packet.js";
 import {
   type BlockSource,
@@ -158,7 +158,7 @@ export class TftpServer {
     const negotiated = negotiate(request.options, source.size, settings);
     const core = new TftpReadTransfer(source, { ...negotiated, maxRetries: settings.retries });
     const mac = found.kind === "rendered" ? found.mac : undefined;
-    const transfer = new Transfer(core, source, local, peer, negotiated.timeoutMs, (result, detail) => {
+    const transfer = new Transfer(core, source, local, peer, negotiated, (result, detail) => {
       this.#transfers.delete(transfer);
       this.#release(key, transfer);
       this.#options.onFetch({
@@ -227,32 +227,41 @@ class Transfer {
   readonly #core: TftpReadTransfer;
   readonly #source: OpenSource;
   readonly #peer: dgram.RemoteInfo;
-  readonly #timeoutMs: number;
   readonly #local: string;
   readonly #done: (result: TransferResult, detail?: string) => void;
   #socket: TransferSocket | undefined;
   #timer: NodeJS.Timeout | undefined;
   #finished = false;
+  /** The native data pump's progress while it answers this transfer's ACKs. */
+  #pumped: Float64Array | undefined;
+  readonly #negotiated: Negotiated;
 
   constructor(
     core: TftpReadTransfer,
     source: OpenSource,
     local: string,
     peer: dgram.RemoteInfo,
-    timeoutMs: number,
+    negotiated: Negotiated,
     done: (result: TransferResult, detail?: string) => void,
   ) {
+    this.#negotiated = negotiated;
     this.#core = core;
     this.#source = source;
     this.#peer = peer;
-    this.#timeoutMs = timeoutMs;
     this.#done = done;
     this.#local = local;
   }
 
   /** Whether the client has acknowledged any data. */
   get progressed(): boolean {
+    this.#catchUp();
     return this.#core.blocksAcknowledged > 0;
+  }
+
+  /** The state machine takes over what the data pump did since it last looked. */
+  #catchUp(): void {
+    const p = this.#pumped;
+    if (p && p[0]! > this.#core.lastAcknowledged) this.#core.acknowledged(p[0]!, p[1]!);
   }
 
   async start(onError: (error: Error) => void): Promise<void> {
@@ -275,9 +284,23 @@ class Transfer {
       return;
     }
     this.#apply(this.#core.start(Date.now()));
+    // Content in memory: the native edge sends each next block on the in-order ACK itself; the
+    // state machine hears of it when anything else arrives or the timer runs out.
+    const bytes = this.#source.bytes;
+    if (bytes && this.#socket.pump && !this.#finished) {
+      this.#pumped = this.#socket.pump({
+        bytes,
+        blockSize: this.#negotiated.blockSize,
+        windowSize: this.#negotiated.windowSize,
+        acked: this.#core.lastAcknowledged,
+        address: this.#peer.address,
+        port: this.#peer.port,
+      });
+    }
   }
 
   #message(bytes: Buffer, address: string, port: number): void {
+    this.#catchUp();
     if (address !== this.#peer.address || port !== this.#peer.port) {
       // RFC 1350: a packet from another transfer identifier gets an error; this transfer goes on.
       this.#socket?.send(encodeError(TFTP_ERROR.unknownTid, "unknown transfer ID"), address, port);
@@ -304,7 +327,7 @@ class Transfer {
     // Every send moves the core's deadline to now + timeout. The timer is not moved per block: when
     // it runs out before the deadline it is armed again for the rest, so the window goes again
     // exactly when the deadline passes, at one timer operation per timeout instead of per block.
-    this.#arm(this.#timeoutMs);
+    this.#arm(this.#negotiated.timeoutMs);
   }
 
   #arm(delayMs: number): void {
@@ -314,6 +337,7 @@ class Transfer {
   #expired(): void {
     this.#timer = undefined;
     if (this.#finished) return;
+    this.#catchUp();
     const now = Date.now();
     const early = this.#core.deadline - now;
     if (early > 0) {
@@ -325,6 +349,7 @@ class Transfer {
 
   async finish(result: TransferResult, detail?: string): Promise<void> {
     if (this.#finished) return;
+    this.#catchUp();
     this.#finished = true;
     clearTimeout(this.#timer);
     this.#source.close();

@@ -55,6 +55,28 @@ describe("TFTP read transfer", () => {
     expect(first?.op === "DATA" && first.data.length).toBe(64);
   });
 
+  it("takes over ACKs the transport answered itself, and still ends on the last block's ACK", () => {
+    const t = transfer(pattern(5000), {}, 2); // blocks 1-9 of 512 bytes, block 10 short
+    t.start(0);
+    expect(t.lastAcknowledged).toBe(0);
+    t.acknowledged(6, 500); // the data pump answered ACKs 1-6, sending block 7 at 500 ms
+    expect(t.lastAcknowledged).toBe(6);
+    expect(t.bytesAcknowledged).toBe(6 * 512);
+    expect(t.deadline).toBe(1500);
+    expect(t.onTimeout(1400).send).toEqual([]); // before the deadline: nothing
+    expect(blocksOf(t.onTimeout(1500))).toEqual([7]); // then block 7, not block 1
+    t.acknowledged(4, 1600); // older progress changes nothing
+    expect(t.lastAcknowledged).toBe(6);
+    t.acknowledged(10, 1700); // the last block's ACK is the state machine's own, never taken over
+    expect(t.lastAcknowledged).toBe(6);
+    t.acknowledged(9, 1800); // progress resets the tries: two more timeouts before giving up
+    expect(blocksOf(t.onTimeout(2800))).toEqual([10]);
+    expect(blocksOf(t.onTimeout(3800))).toEqual([10]);
+    expect(t.onTimeout(4800).done?.result).toBe("timeout");
+    t.acknowledged(9, 4900); // a transfer that is over takes nothing more
+    expect(t.onPacket(ack(10), 5000)).toEqual({ send: [] });
+  });
+
   it("never answers a repeated ACK (no sorcerer's apprentice); only the timer resends", () => {
     const t = transfer(pattern(2000));
     t.start(0);

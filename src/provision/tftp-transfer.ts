@@ -16,6 +16,8 @@ import { dataPacket, encodeError, encodeOack, TFTP_ERROR, type TftpPacket } from
 /** The bytes served, read on demand (a file on disk or a rendered template). */
 export interface BlockSource {
   readonly size: number;
+  /** The whole content, when it is in memory: the transport may then send blocks from it itself. */
+  readonly bytes?: Uint8Array;
   /** Copies up to `length` bytes from `offset` into `target` at `at`; returns the count copied. */
   read(offset: number, length: number, target: Uint8Array, at: number): number;
   /**
@@ -67,6 +69,22 @@ export class TftpReadTransfer {
   /** Data blocks the client has acknowledged. */
   get blocksAcknowledged(): number {
     return Math.max(0, this.#acked);
+  }
+
+  /** Highest block acknowledged: -1 while the OACK is unacknowledged, 0 before any data block. */
+  get lastAcknowledged(): number {
+    return this.#acked;
+  }
+
+  /**
+   * The transport answered the in-order ACKs up to block `acked` itself, by onAck's rule (the
+   * native data pump), the last window having gone out at `sentAt`: take them as if received.
+   */
+  acknowledged(acked: number, sentAt: number): void {
+    if (this.#over || acked <= this.#acked || acked >= this.#blocks) return;
+    this.#acked = acked;
+    this.#retries = 0;
+    this.#deadline = sentAt + this.#settings.timeoutMs;
   }
 
   /** Bytes the client has acknowledged. */
@@ -155,6 +173,7 @@ export class TftpReadTransfer {
 export function bytesSource(bytes: Uint8Array): BlockSource {
   return {
     size: bytes.length,
+    bytes,
     read(offset, length, target, at) {
       const part = bytes.subarray(offset, offset + length);
       target.set(part, at);

@@ -1,17 +1,22 @@
 import dgram from "node:dgram";
 import { isIPv6 } from "node:net";
 import { closeDgram } from "../net/close-dgram.js";
-import { UdpBatchSocket, useUdpBatch } from "../net/udp-batch.js";
+import { type TftpPumpSettings, UdpBatchSocket, useUdpBatch } from "../net/udp-batch.js";
 import { literalLookup } from "../net/udp-endpoint.js";
 
 /**
  * The socket of one TFTP transfer (its transfer ID): bound to the listening address on a port the
  * kernel picks. The batched native edge when it is built (one sendto per block, no per-datagram
- * objects), else Node's dgram.
+ * objects, and the data pump for content in memory), else Node's dgram.
  */
 export interface TransferSocket {
   /** False when the kernel had no room: the retransmission timer covers it. */
   send(bytes: Uint8Array, address: string, port: number): boolean;
+  /**
+   * The native edge only: answer the transfer's in-order ACKs natively from now on (see
+   * UdpBatchSocket.pump); returns the progress array it keeps current.
+   */
+  readonly pump?: (settings: Omit<TftpPumpSettings, "progress">) => Float64Array;
   close(): Promise<void>;
 }
 
@@ -28,16 +33,24 @@ export function openTransferSocket(
       const socket = UdpBatchSocket.open(
         local,
         0,
-        // A client sends ACKs and ERRORs only: small slots, no receive timestamps.
-        { slots: 8, slotBytes: 576, timestamps: false },
+        // A client sends one ACK per window and waits: one small slot read per wake (recvmmsg with
+        // more slots tries again for a datagram that is not there), no receive timestamps.
+        { slots: 1, slotBytes: 576, timestamps: false },
         (batch) => {
-          for (let i = 0; i < batch.count; i++)
+          for (let i = 0; i < batch.count; i++) {
+            if (batch.answeredByPump(i)) continue;
             onMessage(batch.payload(i), batch.sourceAddress(i), batch.sourcePort(i));
+          }
         },
         onError,
       );
       return Promise.resolve({
         send: (bytes, address, port) => socket.sendTo(bytes, address, port),
+        pump: (settings) => {
+          const progress = new Float64Array(2);
+          socket.pump({ ...settings, progress });
+          return progress;
+        },
         close: async () => socket.close(),
       });
     } catch (error) {

@@ -1,111 +1,92 @@
 /**
- * Provisioning benchmark. TFTP: 200 concurrent read transfers of a 1 MiB file (blksize 1468, as a
- * phone on Ethernet asks), siteboot as deployed (the built program) against dnsmasq's TFTP server,
- * alternating, medians of 3 rounds. HTTP: requests per second of small per-phone files rendered
+ * Provisioning benchmark. TFTP: 200 concurrent lock-step read transfers of a 1 MiB file (blksize
+ * 1468, as a phone on Ethernet asks) by the C load generator (test/bench/tftp-load.c, which checks
+ * every byte), siteboot as deployed (the built program) against dnsmasq's TFTP server, alternating,
+ * medians of 5 rounds, with each server's CPU time. A round where either server leaves a transfer
+ * incomplete makes the run INVALID. HTTP: requests per second of small per-phone files rendered
  * from a template, over keep-alive connections. Everything on loopback; every round is bounded in
  * time.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import dgram from "node:dgram";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { closeDgram } from "../../src/net/close-dgram.js";
-import { decodeTftp, encodeAck, encodeRequest } from "../../src/provision/tftp-packet.js";
 import { serviceEnvironment } from "../helpers/service-node-flags.js";
-import { median, stopChild, waitForOutput } from "./bench-kit.js";
+import { InvalidRun, median, stopChild, waitForOutput } from "./bench-kit.js";
+import { processCpuMs } from "./cpu-budget.js";
+import { nativeTool } from "./native-tool.js";
 
 const TRANSFERS = 200;
 const FILE_BYTES = 1024 * 1024;
 const BLKSIZE = 1468;
-const ROUNDS = 3;
-const ROUND_LIMIT_MS = 60_000;
+const FILES = 20;
+const ROUNDS = 5;
+const ROUND_LIMIT_S = 60;
 const SITEBOOT_ADDRESS = "127.0.0.3";
 const DNSMASQ_ADDRESS = "127.0.0.2";
 const HTTP_REQUESTS = 5000;
 const HTTP_CONCURRENCY = 32;
 
-interface TransferResult {
-  readonly ok: boolean;
-  readonly bytes: number;
+interface Round {
+  readonly seconds: number;
+  readonly complete: number;
+  /** CPU time of the server and of the load generator during the round. */
+  readonly serverCpuMs: number;
+  readonly clientCpuMs: number;
 }
 
-/** One read transfer with options, answering every DATA with its ACK; resends the last ACK on silence. */
-function fetchOnce(address: string, name: string, limitMs: number): Promise<TransferResult> {
-  return new Promise((resolve) => {
-    const socket = dgram.createSocket("udp4");
-    let bytes = 0;
-    let expected = 1;
-    let last: Buffer = encodeRequest(
-      "RRQ",
-      name,
-      "octet",
-      new Map([
-        ["blksize", String(BLKSIZE)],
-        ["tsize", "0"],
-      ]),
+/** What test/bench/tftp-load.c prints. */
+export interface TftpLoadResult {
+  readonly transfers: number;
+  readonly complete: number;
+  readonly failed: number;
+  readonly unfinished: number;
+  readonly corrupt: number;
+  readonly errors: number;
+  readonly retransmits: number;
+  readonly duplicates: number;
+  readonly strays: number;
+  readonly seconds: number;
+  readonly cpuSeconds: number;
+}
+
+/**
+ * `transfers` concurrent reads from `address`:`port` by the C load generator, transfer i asking for
+ * names[i % names.length]; each must arrive identical to the file `expected`.
+ */
+export function tftpLoad(
+  address: string,
+  port: number,
+  transfers: number,
+  blockSize: number,
+  limitSeconds: number,
+  expected: string,
+  names: readonly string[],
+): Promise<TftpLoadResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      nativeTool("tftp-load"),
+      [address, String(port), String(transfers), String(blockSize), String(limitSeconds), expected, ...names],
+      { timeout: (limitSeconds + 10) * 1000 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`tftp-load failed: ${error.message} ${stderr}`));
+        else resolve(JSON.parse(stdout) as TftpLoadResult);
+      },
     );
-    let peer: { port: number } | undefined;
-    const send = () => socket.send(last, peer?.port ?? 69, address);
-    let resend = setInterval(send, 1000);
-    let ended = false;
-    /** The final ACK is on its way: later datagrams are duplicates. */
-    let finishing = false;
-    const end = (ok: boolean) => {
-      if (ended) return;
-      ended = true;
-      clearInterval(resend);
-      clearTimeout(limit);
-      void closeDgram(socket).then(() => resolve({ ok, bytes }));
-    };
-    const limit = setTimeout(() => end(false), limitMs);
-    let blockSize = 512;
-    socket.on("message", (message, from) => {
-      if (ended || finishing) return;
-      const d = decodeTftp(message);
-      if (!d.ok) return;
-      const p = d.packet;
-      // The transfer's port is the one its first answer comes from: an OACK or DATA block 1, never
-      // a stray resend of an earlier transfer that used this client port.
-      if (peer === undefined && !(p.op === "OACK" || (p.op === "DATA" && p.block === 1) || p.op === "ERROR"))
-        return;
-      peer ??= { port: from.port };
-      if (from.port !== peer.port) return;
-      if (p.op === "ERROR") return end(false);
-      if (p.op === "OACK") {
-        blockSize = Number(p.options.get("blksize") ?? 512);
-        last = encodeAck(0);
-      } else if (p.op === "DATA") {
-        if (p.block === (expected & 0xffff)) {
-          bytes += p.data.length;
-          expected++;
-        }
-        last = encodeAck(expected - 1);
-        if (p.block === ((expected - 1) & 0xffff) && p.data.length < blockSize) {
-          // Closing at once would drop the final ACK still on its way to the socket; the server
-          // would then resend its last block until it gave up.
-          clearInterval(resend);
-          finishing = true;
-          socket.send(last, peer.port, address, () => end(true));
-          return;
-        }
-      } else return;
-      clearInterval(resend);
-      resend = setInterval(send, 1000);
-      send();
-    });
-    socket.bind(0, "127.0.0.1", send);
   });
 }
 
-async function tftpRound(address: string): Promise<{ seconds: number; complete: number }> {
-  const started = process.hrtime.bigint();
-  const results = await Promise.all(
-    Array.from({ length: TRANSFERS }, (_, i) => fetchOnce(address, `files/f${i % 20}.bin`, ROUND_LIMIT_MS)),
-  );
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { seconds, complete: results.filter((r) => r.ok && r.bytes === FILE_BYTES).length };
+async function tftpRound(address: string, serverPid: number, expected: string): Promise<Round> {
+  const serverBefore = processCpuMs(serverPid);
+  const names = Array.from({ length: FILES }, (_, i) => `files/f${i}.bin`);
+  const r = await tftpLoad(address, 69, TRANSFERS, BLKSIZE, ROUND_LIMIT_S, expected, names);
+  return {
+    seconds: r.seconds,
+    complete: r.complete,
+    serverCpuMs: processCpuMs(serverPid) - serverBefore,
+    clientCpuMs: r.cpuSeconds * 1000,
+  };
 }
 
 function startSiteboot(dir: string): Promise<ChildProcess> {
@@ -182,7 +163,9 @@ export async function run(): Promise<void> {
   mkdirSync(join(root, "templates"));
   const content = Buffer.alloc(FILE_BYTES);
   for (let i = 0; i < FILE_BYTES; i++) content[i] = (i * 131) & 0xff;
-  for (let i = 0; i < 20; i++) writeFileSync(join(root, "files", `f${i}.bin`), content);
+  for (let i = 0; i < FILES; i++) writeFileSync(join(root, "files", `f${i}.bin`), content);
+  const expected = join(dir, "expected.bin");
+  writeFileSync(expected, content);
   writeFileSync(
     join(root, "templates", "phone.xml.mustache"),
     '<phone mac="{{MAC}}"><sip user="{{vars.user}}" domain="{{site.sipDomain}}" server="{{site.address}}"/></phone>\n',
@@ -208,7 +191,7 @@ provisioning:
   try {
     siteboot = await startSiteboot(dir);
     dnsmasq = await startDnsmasq(root);
-    const rounds: Record<"siteboot" | "dnsmasq", { seconds: number; complete: number }[]> = {
+    const rounds: Record<"siteboot" | "dnsmasq", Round[]> = {
       siteboot: [],
       dnsmasq: [],
     };
@@ -216,29 +199,49 @@ provisioning:
       const order: ("siteboot" | "dnsmasq")[] =
         r % 2 === 0 ? ["siteboot", "dnsmasq"] : ["dnsmasq", "siteboot"];
       for (const server of order) {
-        rounds[server].push(await tftpRound(server === "siteboot" ? SITEBOOT_ADDRESS : DNSMASQ_ADDRESS));
+        const round =
+          server === "siteboot"
+            ? await tftpRound(SITEBOOT_ADDRESS, siteboot.pid!, expected)
+            : await tftpRound(DNSMASQ_ADDRESS, dnsmasq.pid!, expected);
+        rounds[server].push(round);
       }
     }
     const figures = (server: "siteboot" | "dnsmasq") => {
       const seconds = median(rounds[server].map((x) => x.seconds));
       const complete = Math.min(...rounds[server].map((x) => x.complete));
-      return { seconds, complete, files: TRANSFERS / seconds, mb: (TRANSFERS * FILE_BYTES) / 1e6 / seconds };
+      const serverCpu = median(rounds[server].map((x) => x.serverCpuMs)) / 1000;
+      const clientCpu = median(rounds[server].map((x) => x.clientCpuMs)) / 1000;
+      return {
+        seconds,
+        complete,
+        files: TRANSFERS / seconds,
+        mb: (TRANSFERS * FILE_BYTES) / 1e6 / seconds,
+        serverCpu,
+        clientCpu,
+      };
     };
     const s = figures("siteboot");
     const d = figures("dnsmasq");
     console.log(
       `TFTP: ${TRANSFERS} concurrent transfers of 1 MiB, blksize ${BLKSIZE}, median of ${ROUNDS} rounds`,
     );
-    console.log("| server | complete (worst round) | seconds | files/s | MB/s |");
-    console.log("|---|---|---|---|---|");
+    console.log(
+      "| server | complete (worst round) | seconds | files/s | MB/s | server CPU s | client CPU s |",
+    );
+    console.log("|---|---|---|---|---|---|---|");
     for (const [name, f] of [
       ["siteboot", s],
       ["dnsmasq", d],
     ] as const) {
       console.log(
-        `| ${name} | ${f.complete}/${TRANSFERS} | ${f.seconds.toFixed(2)} | ${f.files.toFixed(1)} | ${f.mb.toFixed(1)} |`,
+        `| ${name} | ${f.complete}/${TRANSFERS} | ${f.seconds.toFixed(2)} | ${f.files.toFixed(1)} | ${f.mb.toFixed(1)} | ${f.serverCpu.toFixed(2)} | ${f.clientCpu.toFixed(2)} |`,
       );
     }
+    const incomplete = (["siteboot", "dnsmasq"] as const).filter(
+      (n) => (n === "siteboot" ? s : d).complete < TRANSFERS,
+    );
+    if (incomplete.length > 0)
+      throw new InvalidRun(`${incomplete.join(" and ")} left transfers incomplete: no ratio`);
     console.log(`siteboot / dnsmasq throughput: ${(s.mb / d.mb).toFixed(2)}× (goal ≥ 1.0×)`);
     const h = await httpRate(8080);
     console.log(
