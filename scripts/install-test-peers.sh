@@ -15,7 +15,7 @@ peers=(
   sntp:sntp chronyd:chrony tshark:tshark ip:iproute2 dnsperf:dnsperf ps:procps dnsmasq:dnsmasq-base
   nsd:nsd kea-dhcp4:kea-dhcp4-server perfdhcp:kea-admin systemd-analyze:systemd python3:python3
   curl:curl gcc:gcc /usr/include/stdio.h:libc6-dev chromium:chromium
-  tftp:tftp-hpa atftp:atftp initdb:postgresql
+  tftp:tftp-hpa atftp:atftp initdb:postgresql nginx:nginx-light wrk:wrk
 )
 # PostgreSQL's server programs (initdb, pg_ctl) live under /usr/lib/postgresql/<version>/bin.
 found() {

@@ -112,6 +112,22 @@ describe("Timeline", () => {
     expect(t.entries("203.0.113.2")).toBeUndefined();
   });
 
+  it("at the limit, drops the least recent sixteenth at once, by last activity", () => {
+    const t = new Timeline({ perClient: 2, clients: 32 });
+    for (let i = 1; i <= 32; i++) t.record(dns(`203.0.113.${i}`, "a.test", i));
+    t.record(dns("203.0.113.1", "b.test", 40)); // .1 is active again: .2 and .3 are the least recent
+    t.record(dns("203.0.113.100", "c.test", 41));
+    const kept = t.clients().map((c) => c.address);
+    expect(kept).toHaveLength(31);
+    expect(kept).not.toContain("203.0.113.2");
+    expect(kept).not.toContain("203.0.113.3");
+    expect(kept.slice(0, 2)).toEqual(["203.0.113.100", "203.0.113.1"]);
+    // Room for two more before the next eviction.
+    t.record(dns("203.0.113.101", "d.test", 42));
+    expect(t.size).toBe(32);
+    expect(t.entries("203.0.113.4")).toBeDefined();
+  });
+
   it("shows a query's answer when the event carries it, and its count when not", () => {
     const t = new Timeline();
     const srv = (answer?: string): SitebootEvent => ({

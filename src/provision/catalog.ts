@@ -2,8 +2,9 @@ import { readFile, realpath } from "node:fs/promises";
 import { formatIpv4 } from "../config/ipv4.js";
 import type { Site } from "../config/site.js";
 import { FileCache } from "./file-cache.js";
-import { checkName, resolveInRoot } from "./path-guard.js";
+import { checkName } from "./path-guard.js";
 import type { ProvisionedFile, ProvisioningSite } from "./provisioning-site.js";
+import { ResolveCache } from "./resolve-cache.js";
 import { type PhoneFacts, renderTemplate, type SiteFacts, templateView } from "./templates.js";
 
 /**
@@ -59,6 +60,7 @@ export class Catalog {
   /** Template bytes by size and modification time: an edited template is read again. */
   readonly #templates = new FileCache(1024 * 1024, 16 * 1024 * 1024);
   #realRoot: Promise<string> | undefined;
+  #resolved: Promise<ResolveCache> | undefined;
 
   constructor(site: Site, provisioning: ProvisioningSite, phones: PhoneDirectory) {
     this.#site = site;
@@ -81,11 +83,22 @@ export class Catalog {
     return this.#realRoot;
   }
 
+  /** Where names are resolved under the real root, each answer kept for a second. */
+  #resolver(): Promise<ResolveCache> {
+    this.#resolved ??= this.realRoot().then(
+      (root) => new ResolveCache(root),
+      (error: unknown) => {
+        this.#resolved = undefined;
+        throw error;
+      },
+    );
+    return this.#resolved;
+  }
+
   async lookup(name: string, context: RequestContext): Promise<Lookup> {
     const checked = checkName(name);
     if (!checked.ok) return { kind: "refused", reason: checked.reason, message: checked.message };
-    const root = await this.realRoot();
-    const found = await resolveInRoot(root, checked.segments);
+    const found = await (await this.#resolver()).resolve(checked.segments, checked.relative);
     // A template is read only to render phones' files: its raw text is not served.
     const isTemplate = this.#provisioning.files.some((f) => f.template === checked.relative);
     if (found.ok && !isTemplate) {
@@ -106,10 +119,9 @@ export class Catalog {
 
   /** One phone's file from its template. */
   async render(file: ProvisionedFile, mac: string): Promise<Lookup> {
-    const root = await this.realRoot();
     // The name was checked when the site was loaded; its checked form joins segments with "/".
     const segments = file.template === "" ? [] : file.template.split("/");
-    const found = await resolveInRoot(root, segments);
+    const found = await (await this.#resolver()).resolve(segments, file.template);
     if (!found.ok || found.directory)
       return {
         kind: "not-found",

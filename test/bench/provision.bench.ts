@@ -3,18 +3,26 @@
  * 1468, as a phone on Ethernet asks) by the C load generator (test/bench/tftp-load.c, which checks
  * every byte), siteboot as deployed (the built program) against dnsmasq's TFTP server, alternating,
  * medians of 5 rounds, with each server's CPU time. A round where either server leaves a transfer
- * incomplete makes the run INVALID. HTTP: requests per second of small per-phone files rendered
- * from a template, over keep-alive connections. Everything on loopback; every round is bounded in
- * time.
+ * incomplete makes the run INVALID. HTTP: requests per second of small per-phone files, rendered
+ * per request by siteboot and served pre-rendered by nginx (test/bench/http-reference.ts).
+ * Everything on loopback; every round is bounded in time.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import http from "node:http";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { serviceEnvironment } from "../helpers/service-node-flags.js";
-import { InvalidRun, median, stopChild, waitForOutput } from "./bench-kit.js";
+import {
+  cpuTimes,
+  InvalidRun,
+  median,
+  othersShare,
+  stolenShare,
+  stopChild,
+  waitForOutput,
+} from "./bench-kit.js";
 import { processCpuMs } from "./cpu-budget.js";
+import { getBody, HTTP_PHONES, type HttpRate, phoneMac, startNginx, wrkRate } from "./http-reference.js";
 import { nativeTool } from "./native-tool.js";
 
 const TRANSFERS = 200;
@@ -25,8 +33,10 @@ const ROUNDS = 5;
 const ROUND_LIMIT_S = 60;
 const SITEBOOT_ADDRESS = "127.0.0.3";
 const DNSMASQ_ADDRESS = "127.0.0.2";
-const HTTP_REQUESTS = 5000;
-const HTTP_CONCURRENCY = 32;
+const NGINX_ADDRESS = "127.0.0.2";
+const HTTP_CONNECTIONS = 32;
+const HTTP_SECONDS = 3;
+const HTTP_ROUNDS = 3;
 
 interface Round {
   readonly seconds: number;
@@ -130,30 +140,64 @@ async function started(child: ChildProcess, marker: string, what: string): Promi
   }
 }
 
-async function httpRate(port: number): Promise<{ perSecond: number; failed: number }> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: HTTP_CONCURRENCY });
+/** Every phone's file as siteboot renders it: nginx serves these very bytes. */
+async function renderedBySiteboot(): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
   let next = 0;
-  let failed = 0;
-  const started = process.hrtime.bigint();
   const worker = async () => {
-    while (next < HTTP_REQUESTS) {
-      const i = next++;
-      const mac = `0004f2${(i % 4096).toString(16).padStart(6, "0")}`;
-      const ok = await new Promise<boolean>((resolve) => {
-        const req = http.get({ host: SITEBOOT_ADDRESS, port, path: `/cfg/${mac}.xml`, agent }, (res) => {
-          res.resume();
-          res.on("end", () => resolve(res.statusCode === 200));
-        });
-        req.setTimeout(5000, () => req.destroy());
-        req.on("error", () => resolve(false));
-      });
-      if (!ok) failed++;
+    while (next < HTTP_PHONES) {
+      const path = `cfg/${phoneMac(next++)}.xml`;
+      const body = await getBody(SITEBOOT_ADDRESS, 8080, `/${path}`);
+      if (body === undefined) throw new Error(`siteboot did not serve /${path}`);
+      files.set(path, body);
     }
   };
-  await Promise.all(Array.from({ length: HTTP_CONCURRENCY }, worker));
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  agent.destroy();
-  return { perSecond: HTTP_REQUESTS / seconds, failed };
+  await Promise.all(Array.from({ length: HTTP_CONNECTIONS }, worker));
+  return files;
+}
+
+/** wrk against both, alternating, medians of HTTP_ROUNDS; any failed request makes the run INVALID. */
+async function httpComparison(dir: string, sitebootPid: number, nginxPid: number): Promise<void> {
+  const servers = {
+    siteboot: { address: SITEBOOT_ADDRESS, port: 8080, pid: sitebootPid },
+    nginx: { address: NGINX_ADDRESS, port: 8081, pid: nginxPid },
+  } as const;
+  const rounds: Record<keyof typeof servers, { rate: HttpRate; cpuMs: number }[]> = {
+    siteboot: [],
+    nginx: [],
+  };
+  for (let r = 0; r < HTTP_ROUNDS; r++) {
+    const order = r % 2 === 0 ? (["siteboot", "nginx"] as const) : (["nginx", "siteboot"] as const);
+    for (const name of order) {
+      const s = servers[name];
+      const before = processCpuMs(s.pid);
+      const rate = await wrkRate(dir, s.address, s.port, HTTP_CONNECTIONS, HTTP_SECONDS);
+      rounds[name].push({ rate, cpuMs: processCpuMs(s.pid) - before });
+    }
+  }
+  const failed = Object.entries(rounds).filter(([, rs]) =>
+    rs.some((x) => x.rate.failed > 0 || !(x.rate.requests > 0)),
+  );
+  if (failed.length > 0)
+    throw new InvalidRun(`HTTP requests failed against ${failed.map(([n]) => n).join(" and ")}: no ratio`);
+  const figures = (name: keyof typeof servers) => ({
+    perSecond: median(rounds[name].map((x) => x.rate.requestsPerSecond)),
+    cpuUsPerRequest: median(rounds[name].map((x) => (x.cpuMs * 1000) / x.rate.requests)),
+  });
+  const s = figures("siteboot");
+  const n = figures("nginx");
+  console.log(
+    `HTTP: GET of ${HTTP_PHONES} phones' files round-robin, wrk with ${HTTP_CONNECTIONS} keep-alive connections for ${HTTP_SECONDS} s, median of ${HTTP_ROUNDS} rounds`,
+  );
+  console.log("| server | serves | requests/s | server CPU µs per request |");
+  console.log("|---|---|---|---|");
+  console.log(
+    `| siteboot | rendered per request from the template | ${s.perSecond.toFixed(0)} | ${s.cpuUsPerRequest.toFixed(1)} |`,
+  );
+  console.log(
+    `| nginx | the same bytes, rendered beforehand | ${n.perSecond.toFixed(0)} | ${n.cpuUsPerRequest.toFixed(1)} |`,
+  );
+  console.log(`siteboot / nginx requests/s: ${(s.perSecond / n.perSecond).toFixed(2)}× (no goal set)`);
 }
 
 export async function run(): Promise<void> {
@@ -188,6 +232,7 @@ provisioning:
   );
   let siteboot: ChildProcess | undefined;
   let dnsmasq: ChildProcess | undefined;
+  let nginx: ChildProcess | undefined;
   try {
     siteboot = await startSiteboot(dir);
     dnsmasq = await startDnsmasq(root);
@@ -195,6 +240,8 @@ provisioning:
       siteboot: [],
       dnsmasq: [],
     };
+    const load = loadavg()[0]!;
+    const machineBefore = cpuTimes();
     for (let r = 0; r < ROUNDS; r++) {
       const order: ("siteboot" | "dnsmasq")[] =
         r % 2 === 0 ? ["siteboot", "dnsmasq"] : ["dnsmasq", "siteboot"];
@@ -220,6 +267,11 @@ provisioning:
         clientCpu,
       };
     };
+    const machineAfter = cpuTimes();
+    const ownMs = [...rounds.siteboot, ...rounds.dnsmasq].reduce(
+      (a, x) => a + x.serverCpuMs + x.clientCpuMs,
+      0,
+    );
     const s = figures("siteboot");
     const d = figures("dnsmasq");
     console.log(
@@ -243,11 +295,14 @@ provisioning:
     if (incomplete.length > 0)
       throw new InvalidRun(`${incomplete.join(" and ")} left transfers incomplete: no ratio`);
     console.log(`siteboot / dnsmasq throughput: ${(s.mb / d.mb).toFixed(2)}× (goal ≥ 1.0×)`);
-    const h = await httpRate(8080);
+    const share = (x: number) => `${(x * 100).toFixed(1)} %`;
     console.log(
-      `HTTP: ${HTTP_REQUESTS} requests of per-phone rendered files over ${HTTP_CONCURRENCY} keep-alive connections: ${h.perSecond.toFixed(0)} requests/s (${h.failed} failed)`,
+      `machine during the TFTP rounds: CPU stolen by the hypervisor ${share(stolenShare(machineBefore, machineAfter))}, used by other processes ${share(othersShare(machineBefore, ownMs, machineAfter))}; load average ${load.toFixed(2)} before`,
     );
+    nginx = await startNginx(dir, NGINX_ADDRESS, 8081, await renderedBySiteboot());
+    await httpComparison(dir, siteboot.pid!, nginx.pid!);
   } finally {
+    await stopChild(nginx);
     await stopChild(dnsmasq);
     await stopChild(siteboot);
     rmSync(dir, { recursive: true, force: true });
