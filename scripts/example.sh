@@ -58,6 +58,8 @@ From another terminal, be the phone:
   ip netns exec $PHONE dig @198.51.100.2 _sipinternaltls._tcp.fabrikam.com SRV
   ip netns exec $PHONE dig @198.51.100.2 _sipinternal._tcp.fabrikam.com.contoso.com SRV   # NXDOMAIN, fast
   ip netns exec $PHONE sntp 198.51.100.2
+  ip netns exec $PHONE curl http://198.51.100.2/polycom/<phone MAC, 12 hex digits>.cfg   # its file (option 160)
+  ip netns exec $PHONE tftp 198.51.100.2 -c get polycom/<phone MAC>.cfg /dev/stdout       # the same over TFTP (66)
 and look inside the appliance:
   ip netns exec $LAB node dist/main.js leases -c config/site.yaml
   ip netns exec $LAB node dist/main.js timeline <phone MAC> -c config/site.yaml

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs siteboot on a Debian box as a systemd service:
-#   code in /opt/siteboot, configuration in /etc/siteboot/site.yaml, leases in /var/lib/siteboot,
+#   code in /opt/siteboot, configuration in /etc/siteboot/site.yaml (and the example's
+#   provisioning folder beside it on a first install), leases in /var/lib/siteboot,
 #   an unprivileged "siteboot" user, the unit siteboot.service, and /usr/local/bin/siteboot.
 # Run as root from a checkout. Every prerequisite is checked before anything changes. Re-running
 # upgrades: the code is replaced, the configuration and leases are kept, and a running service is
@@ -81,10 +82,13 @@ if [ ! -d node_modules ] || [ "$native_built" = 0 ]; then quietly npm install --
 quietly npm run -s build
 
 config=$R/etc/siteboot/site.yaml
-example=$(mktemp "${TMPDIR:-/tmp}/siteboot-site.XXXXXX.yaml")
-trap 'rm -f "$example"' EXIT
+# The example as it would be installed: site.yaml beside its provisioning folder (files and templates).
+example_dir=$(mktemp -d "${TMPDIR:-/tmp}/siteboot-site.XXXXXX")
+trap 'rm -rf "$example_dir"' EXIT
+example=$example_dir/site.yaml
 # shellcheck disable=SC2016 # a literal $schema
 sed 's#\$schema=./site.schema.json#$schema=/opt/siteboot/config/site.schema.json#' config/site.yaml >"$example"
+cp -R config/provisioning "$example_dir/"
 checked=$config
 [ -e "$config" ] || checked=$example
 # The file itself must be valid before anything changes; whether this host has its interfaces and
@@ -125,7 +129,12 @@ has_account passwd ||
 install -d -m 0755 "$R/etc/siteboot"
 if [ ! -e "$config" ]; then
   install -m 0644 "$example" "$config"
-  echo "install: wrote the example to /etc/siteboot/site.yaml: edit listen, dhcp and dns for this site"
+  # The example's provisioning folder, unless one is there already.
+  if [ ! -e "$R/etc/siteboot/provisioning" ]; then
+    cp -R "$example_dir/provisioning" "$R/etc/siteboot/"
+    chmod -R u=rwX,go=rX "$R/etc/siteboot/provisioning"
+  fi
+  echo "install: wrote the example to /etc/siteboot/site.yaml and its provisioning folder: edit listen, dhcp, dns and provisioning for this site"
 fi
 install -d -m 0750 -o "$(account_id u)" -g "$(account_id g)" "$R/var/lib/siteboot"
 # The unit runs the Node.js that was checked above; /usr/bin/node itself is never replaced.

@@ -55,6 +55,20 @@ describe("what the file names and this host lacks", () => {
     ]);
   });
 
+  it("names the provisioning servers among those that listen there, and checks them alone", () => {
+    const host = { ...HOST, addresses: ["127.0.0.1"] };
+    const serving = `${SITE}provisioning: { root: /tmp }\n`;
+    expect(hostWarnings(serving, host)).toEqual([
+      "t.yaml:3:12: listen.address: warning: 198.51.100.2 is not an address of this host (it has 127.0.0.1); DNS, NTP, TFTP and HTTP cannot listen on it",
+    ]);
+    const alone = serving
+      .replace("dns: { forward: [127.0.0.1] }", "dns: { enabled: false }\nntp: { enabled: false }")
+      .replace("{ root: /tmp }", "{ root: /tmp, tftp: { enabled: false } }");
+    expect(hostWarnings(alone, host)).toEqual([
+      "t.yaml:3:12: listen.address: warning: 198.51.100.2 is not an address of this host (it has 127.0.0.1); HTTP cannot listen on it",
+    ]);
+  });
+
   it("tells an IPv6 address still tentative (its interface down) from an absent one", () => {
     const host = { ...HOST, addresses: ["127.0.0.1", "198.51.100.2"], tentative: ["2001:db8::2"] };
     const bind = SITE.replace(

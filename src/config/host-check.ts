@@ -7,7 +7,7 @@ import type { YamlSource } from "./yaml-source.js";
 
 /**
  * What the file names that this host does not have: interfaces DHCP is to be served on, addresses
- * DNS, NTP and the control endpoint are to listen on. A start here would fail on them, but the
+ * DNS, NTP, the provisioning servers and the control endpoint are to listen on. A start here would fail on them, but the
  * file may be meant for another machine, so they are warnings marked `absentOnHost`.
  */
 export function checkHost(source: YamlSource, file: SiteFile, host: HostNetwork): Diagnostic[] {
@@ -49,8 +49,19 @@ export function checkHost(source: YamlSource, file: SiteFile, host: HostNetwork)
         `${address} is not an address of this host (it has ${listOf(host.addresses)}); ${what} cannot listen on it`,
       );
   };
-  if (file.dns.enabled || file.ntp.enabled) {
-    const what = file.dns.enabled && file.ntp.enabled ? "DNS and NTP" : file.dns.enabled ? "DNS" : "NTP";
+  // The services that listen on listen.bind (or listen.address when bind is absent).
+  const p = file.provisioning;
+  const listening = [
+    file.dns.enabled && "DNS",
+    file.ntp.enabled && "NTP",
+    p?.tftp.enabled && "TFTP",
+    p?.http.enabled && (p.http.https ? "HTTP(S)" : "HTTP"),
+  ].filter((name): name is string => typeof name === "string");
+  if (listening.length > 0) {
+    const what =
+      listening.length === 1
+        ? listening[0]!
+        : `${listening.slice(0, -1).join(", ")} and ${listening[listening.length - 1]}`;
     if (file.listen.bind === undefined) addressMissing(file.listen.address, ["listen", "address"], what);
     else
       file.listen.bind.forEach((address, i) => {

@@ -1,7 +1,8 @@
 /**
  * The whole appliance in a lab of network namespaces (never the root namespace): `siteboot serve`
- * on the shipped config/site.yaml, a phone namespace that runs real dhclient, dig and sntp, then
- * the phone's timeline read back through `siteboot timeline`; and SIGTERM in the middle of a DHCP
+ * on the shipped config/site.yaml, a phone namespace that runs real dhclient, dig, sntp, curl and
+ * tftp (fetching its own file from the box option 66 names), then the phone's timeline read back
+ * through `siteboot timeline`; and SIGTERM in the middle of a DHCP
  * load with every acknowledged lease found in the journal afterwards.
  */
 import type { ChildProcess } from "node:child_process";
@@ -132,10 +133,34 @@ describe("the appliance in a namespace lab", () => {
     const sntp = lab.exec(phone, "timeout", "15", "sntp", "198.51.100.2");
     expect(sntp).toMatch(/s10 no-leap/);
 
+    // Option 66 (a Polycom's: the profile's URL, also in 160) names this box, which serves the
+    // phone its own file, rendered from the example's template, over HTTP and TFTP alike.
+    const url = /new_tftp_server_name=(\S+)/.exec(bound)?.[1] ?? "";
+    expect(url).toBe("http://198.51.100.2/polycom/");
+    const own = `${PHONE_MAC.replaceAll(":", "")}.cfg`;
+    const overHttp = lab.exec(phone, "curl", "-sf", "--max-time", "5", `${url}${own}`);
+    expect(overHttp).toContain(`for ${PHONE_MAC} (no reservation)`);
+    expect(overHttp).toContain('reg.1.address="lab@fabrikam.com"');
+    const overTftp = join(dir, "over-tftp.cfg");
+    lab.exec(
+      phone,
+      "timeout",
+      "10",
+      "tftp",
+      "-m",
+      "octet",
+      "198.51.100.2",
+      "-c",
+      "get",
+      `polycom/${own}`,
+      overTftp,
+    );
+    expect(readFileSync(overTftp, "utf8")).toBe(overHttp);
+
     const timeline = await until(() => {
       const text = siteboot("timeline", PHONE_MAC, "-c", join(REPO, "config", "site.yaml"));
-      return text.includes("NTP") ? text : undefined;
-    }, "the timeline to show NTP");
+      return text.includes("TFTP") ? text : undefined;
+    }, "the timeline to show the TFTP fetch");
     const lines = timeline.split("\n");
     expect(lines[0]).toMatch(/^TIME\s+WHAT\s+EVENT$/);
     const events = lines.slice(1).map((l) =>
@@ -156,6 +181,8 @@ describe("the appliance in a namespace lab", () => {
       (e: string) => e === "DNS  A pool01.contoso.com → NOERROR 198.51.100.20",
       (e: string) => e === "DNS  SRV _sipinternal._tcp.fabrikam.com.contoso.com → NXDOMAIN",
       (e: string) => e.startsWith("NTP  NTP v4 → reply stratum 10"),
+      (e: string) => /^\S+ {2}HTTP \/polycom\/0004f2123456\.cfg → complete \(\d+ bytes\)$/.test(e),
+      (e: string) => /^\S+ {2}TFTP polycom\/0004f2123456\.cfg → complete \(\d+ bytes\)$/.test(e),
     ];
     let at = 0;
     for (const matches of order) {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -7,14 +7,18 @@ import type { DnsService } from "../../src/dns/dns-service.js";
 import type { NtpService } from "../../src/ntp/ntp-service.js";
 import type { ControlServer } from "../../src/observe/control-server.js";
 import { createLogger } from "../../src/observe/log.js";
+import { exampleSiteText } from "../helpers/example-site.js";
 
 /**
  * The shipped example turned into a loopback-only site: DHCP off (never in the root namespace),
- * DNS, NTP and the control endpoint on 127.0.0.1 with ports chosen by the kernel.
+ * DNS, NTP, TFTP, HTTP and the control endpoint on 127.0.0.1 with ports chosen by the kernel.
  */
 export function loopbackSiteText(extraRecords: string[] = []): string {
-  let text = readFileSync("config/site.yaml", "utf8");
-  text = text.replace(/^ {2}bind: .*$/m, "  bind: [127.0.0.1]\n  ports: { dns: 0, ntp: 0, control: 0 }");
+  let text = exampleSiteText();
+  text = text.replace(
+    /^ {2}bind: .*$/m,
+    "  bind: [127.0.0.1]\n  ports: { dns: 0, ntp: 0, control: 0, tftp: 0, http: 0 }",
+  );
   text = text.replace(/^dhcp:\n/m, "dhcp:\n  enabled: false\n");
   text = text.replace(/^ntp:\n/m, "ntp:\n  rateLimit: { enabled: false }\n");
   text = text.replace(/^dns:\n/m, "dns:\n  rateLimit: { responsesPerSecond: 0 }\n");

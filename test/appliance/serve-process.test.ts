@@ -73,8 +73,8 @@ describe("siteboot serve as a process", () => {
     const file = join(dir, "site.yaml");
     const text = (extra: string[] = []) =>
       loopbackSiteText(extra).replace(
-        "ports: { dns: 0, ntp: 0, control: 0 }",
-        `ports: { dns: ${dns}, ntp: ${ntp}, control: ${control} }`,
+        "ports: { dns: 0, ntp: 0, control: 0,",
+        `ports: { dns: ${dns}, ntp: ${ntp}, control: ${control},`,
       );
     writeFileSync(file, text());
 
@@ -162,7 +162,7 @@ describe("siteboot serve as a process", () => {
     const file = join(dir, "site.yaml");
     writeFileSync(
       file,
-      `${loopbackSiteText().replace("ports: { dns: 0, ntp: 0, control: 0 }", `ports: { dns: ${dns}, ntp: 0, control: 0 }`)}log: { events: info }\n`,
+      `${loopbackSiteText().replace("ports: { dns: 0,", `ports: { dns: ${dns},`)}log: { events: info }\n`,
     );
     const pidFile = join(dir, "pid");
     // script gives the program a terminal; the shell leaves its PID behind so the test stops it alone.

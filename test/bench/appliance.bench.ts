@@ -9,11 +9,13 @@
  * Both processes get the environment systemd gives the service (PATH and the unit's Environment=),
  * not the caller's shell environment.
  */
+
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FileLeaseStore } from "../../src/dhcp/leases/lease-store.js";
+import { exampleSiteText } from "../helpers/example-site.js";
 import { NetnsLab } from "../helpers/netns.js";
 import { serviceEnvironment } from "../helpers/service-node-flags.js";
 import { median } from "./bench-kit.js";
@@ -23,7 +25,7 @@ const LEASES = 10_000;
 const ROUNDS = 5;
 
 function siteText(): string {
-  let text = readFileSync("config/site.yaml", "utf8");
+  let text = exampleSiteText();
   text = text.replace(/^ {2}bind: .*$/m, "  bind: [198.51.100.2, 127.0.0.1]");
   // A /16-sized pool so 10,000 leases fit: widen the lab subnet.
   text = text

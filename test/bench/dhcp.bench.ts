@@ -115,15 +115,15 @@ function keaConfig(
           subnet: "198.51.100.0/24",
           pools: [{ pool: "198.51.100.10 - 198.51.100.249" }],
           // config/site.yaml's options, in every reply as siteboot sends them. Kea 2.2 has no
-          // definition for 150 (TFTP server address): raw bytes of 198.51.100.40.
+          // definition for 150 (TFTP server address): raw bytes of 198.51.100.2 (the example says "self").
           "option-data": [
             { name: "routers", data: "198.51.100.1" },
             { name: "domain-name-servers", data: "198.51.100.2" },
             { name: "domain-name", data: "contoso.com", "always-send": true },
             { name: "domain-search", data: "contoso.com, fabrikam.com", "always-send": true },
             { name: "ntp-servers", data: "198.51.100.2", "always-send": true },
-            { name: "tftp-server-name", data: "http://prov.contoso.com/", "always-send": true },
-            { code: 150, data: "C6336428", "csv-format": false, "always-send": true },
+            { name: "tftp-server-name", data: "198.51.100.2", "always-send": true },
+            { code: 150, data: "C6336402", "csv-format": false, "always-send": true },
           ],
         },
       ],

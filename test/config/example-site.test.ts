@@ -4,6 +4,7 @@ import { layeredOptions } from "../../src/config/derive-dhcp.js";
 import { loadSite, parseSite } from "../../src/config/load.js";
 import type { Site } from "../../src/config/site.js";
 import { toHex } from "../../src/dhcp/options/index.js";
+import { Catalog, NO_PHONES } from "../../src/provision/catalog.js";
 
 async function example(): Promise<Site> {
   const result = await loadSite("config/site.yaml");
@@ -98,7 +99,7 @@ describe("the shipped example (the CX700 lab)", () => {
       .map((r) => `${r.name} ${r.data.type === "PTR" ? r.data.target : ""}`);
     expect(ptr).toContain("20.100.51.198.in-addr.arpa sip.fabrikam.com");
     expect(ptr).toContain("2.100.51.198.in-addr.arpa ntp.contoso.com");
-    expect(ptr?.some((p) => p.startsWith("40.100.51.198.in-addr.arpa"))).toBe(true);
+    expect(ptr).toContain("10.100.51.198.in-addr.arpa dc01.contoso.com");
   });
 
   it("encodes the DHCP options exactly", async () => {
@@ -107,8 +108,9 @@ describe("the shipped example (the CX700 lab)", () => {
     expect(wire(6)).toBe("c6 33 64 02");
     expect(wire(15)).toBe(toHex(new TextEncoder().encode("contoso.com")));
     expect(wire(42)).toBe("c6 33 64 02");
-    expect(wire(66)).toBe(toHex(new TextEncoder().encode("http://prov.contoso.com/")));
-    expect(wire(150)).toBe("c6 33 64 28");
+    // 66 and 150 name this box ("self"), which serves the phones' files (provisioning).
+    expect(wire(66)).toBe(toHex(new TextEncoder().encode("198.51.100.2")));
+    expect(wire(150)).toBe("c6 33 64 02");
     // RFC 3397: contoso.com, then fabrikam + a pointer to "com" at offset 8.
     expect(wire(119)).toBe("07 63 6f 6e 74 6f 73 6f 03 63 6f 6d 00 08 66 61 62 72 69 6b 61 6d c0 08");
     const subnet = site.dhcp.subnets[0];
@@ -117,6 +119,26 @@ describe("the shipped example (the CX700 lab)", () => {
     expect(toHex(subnet?.options.get(3)?.data ?? new Uint8Array())).toBe("c6 33 64 01");
     expect(subnet?.leaseTimeSeconds).toBe(8 * 3600);
     expect([subnet?.renewSeconds, subnet?.rebindSeconds]).toEqual([4 * 3600, 7 * 3600]);
+  });
+
+  it("serves the phones' files itself: 66, 150 and Polycom's 160 name this box, and a phone's file renders", async () => {
+    const site = await example();
+    const provisioning = site.provisioning;
+    if (!provisioning) throw new Error("the example has no provisioning section");
+    expect(provisioning.root).toBe(`${process.cwd()}/config/provisioning`);
+    const polycom = site.dhcp.classes.find((c) => c.name === "polycom-text");
+    expect(new TextDecoder().decode(polycom?.options.get(160)?.data)).toBe("http://198.51.100.2/polycom/");
+    const catalog = new Catalog(site, provisioning, NO_PHONES);
+    const reserved = await catalog.lookup("polycom/0004f2000001.cfg", { client: "198.51.100.50" });
+    const other = await catalog.lookup("polycom/0004F2ABCDEF.cfg", { client: "198.51.100.100" });
+    if (reserved.kind !== "rendered" || other.kind !== "rendered") throw new Error("not rendered");
+    // The reservation's own vars win over the section's.
+    expect(reserved.bytes.toString()).toContain('reg.1.address="tanjay01@fabrikam.com"');
+    expect(reserved.bytes.toString()).toContain('reg.1.label="1001"');
+    expect(reserved.bytes.toString()).toContain("for 00:04:f2:00:00:01 (tanjay01)");
+    expect(other.bytes.toString()).toContain('reg.1.address="lab@fabrikam.com"');
+    expect(other.bytes.toString()).toContain("for 00:04:f2:ab:cd:ef (no reservation)");
+    expect(other.bytes.toString()).toContain('tcpIpApp.sntp.address="198.51.100.2"');
   });
 
   it("remembers the layer and FILE:LINE of every option", async () => {

@@ -2,12 +2,14 @@
  * Network-namespace lab for DHCP integration tests: an appliance namespace running the service
  * (as its own process, so it can be killed) and client namespaces joined to it by veth pairs.
  */
+
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SitebootEvent } from "../../src/observe/events.js";
+import { exampleSiteText } from "../helpers/example-site.js";
 import { NetnsLab } from "../helpers/netns.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -23,9 +25,9 @@ export const NODE_TS: readonly [string, ...string[]] = [
 ];
 const SERVE = join(here, "fixtures", "serve.ts");
 
-/** config/site.yaml with text substitutions applied (e.g. a shorter lease time). */
+/** config/site.yaml (provisioning root absolute) with text substitutions applied (e.g. a shorter lease time). */
 export function siteYaml(replacements: [string | RegExp, string][] = []): string {
-  let text = readFileSync(join(REPO, "config", "site.yaml"), "utf8");
+  let text = exampleSiteText();
   for (const [from, to] of replacements) text = text.replace(from, to);
   return text;
 }

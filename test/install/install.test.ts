@@ -94,6 +94,13 @@ describe("install.sh into a target tree", { timeout: 180_000 }, () => {
     expect(site.replace("/opt/siteboot/config/", "./")).toBe(
       readFileSync(join(REPO, "config/site.yaml"), "utf8"),
     );
+    // The example's provisioning folder beside it, readable by the service's user.
+    const template = "etc/siteboot/provisioning/templates/polycom-phone.cfg.mustache";
+    expect(readFileSync(join(root, template), "utf8")).toBe(
+      readFileSync(join(REPO, "config/provisioning/templates/polycom-phone.cfg.mustache"), "utf8"),
+    );
+    expect(statSync(join(root, template)).mode & 0o777).toBe(0o644);
+    expect(statSync(join(root, "etc/siteboot/provisioning/templates")).mode & 0o777).toBe(0o755);
 
     const [user] = sitebootLines(join(root, "etc/passwd"));
     expect(user).toMatch(/^siteboot:x:\d+:\d+::\/var\/lib\/siteboot:\/usr\/sbin\/nologin$/);
