@@ -1,4 +1,4 @@
-import { layeredOptions } from "../config/derive-dhcp.js";
+import { layeredOptions } from "../config/dhcp/layers.js";
 import { formatDiagnostic } from "../config/diagnostics.js";
 import { formatDuration } from "../config/durations.js";
 import { formatIpv4 } from "../config/ipv4.js";

@@ -5,7 +5,7 @@
  * echoed last by the packet writer.
  */
 import { BoundedMemo } from "../bounded-memo.js";
-import { layeredOptions } from "../config/derive-dhcp.js";
+import { layeredOptions } from "../config/dhcp/layers.js";
 import { ipv4ToBytes } from "../config/ipv4.js";
 import type { ConfiguredOption, DhcpClass, DhcpHost, DhcpSite, DhcpSubnet } from "../config/site.js";
 import type { ReplyOption } from "./options-field.js";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { layeredOptions } from "../../src/config/derive-dhcp.js";
+import { layeredOptions } from "../../src/config/dhcp/layers.js";
 import { loadSite, parseSite } from "../../src/config/load.js";
 import type { Site } from "../../src/config/site.js";
 import { toHex } from "../../src/dhcp/options/index.js";
