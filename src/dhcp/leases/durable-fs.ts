@@ -1,5 +1,5 @@
-import { write } from "node:fs";
-import { open } from "node:fs/promises";
+import { constants, write } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
 
 /** Small filesystem steps the journal needs, each one durable when asked to be. */
 
@@ -43,6 +43,17 @@ export async function writeFileDurably(
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Opens `path` for appending, creating it when missing. With `sync` it is opened O_DSYNC: each write
+ * returns once its data is on disk (what write + fdatasync give), in one system call and one
+ * thread-pool job per batch.
+ */
+export function openForAppending(path: string, options: { sync: boolean }): Promise<FileHandle> {
+  const flags =
+    constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (options.sync ? constants.O_DSYNC : 0);
+  return open(path, flags, LEASE_FILE_MODE);
 }
 
 /** Makes a rename or a file creation in `dir` durable (POSIX needs the directory itself fsync'd). */

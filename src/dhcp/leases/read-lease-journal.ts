@@ -11,14 +11,19 @@ import { leaseIoError } from "./lease-store-error.js";
 export async function readLeaseJournal(
   file: string,
 ): Promise<{ readonly leases: readonly Lease[]; readonly warnings: readonly string[] }> {
-  let data: Buffer;
-  try {
-    data = await readFile(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { leases: [], warnings: [] };
-    throw leaseIoError("read the lease journal", file, error);
-  }
+  const data = await readJournalFile(file);
+  if (data === undefined) return { leases: [], warnings: [] };
   const index = new LeaseIndex();
   const { warnings } = replayJournal(data, file, index);
   return { leases: [...index.values()], warnings };
+}
+
+/** The journal's bytes, or undefined when there is no journal yet. */
+export async function readJournalFile(file: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw leaseIoError("read the lease journal", file, error);
+  }
 }
