@@ -165,8 +165,8 @@ export class Appliance implements ControlSource {
       for (const w of restartOnlyChanges(this.#site, site, stateDir !== undefined)) this.#log.warn(w);
       if (site.dhcp.enabled && !this.#leases.store) {
         // The lease settings in service: a change made by this reload waits for a restart.
-        await this.#leases.create(this.#site, stateDir ?? this.#site.stateDir);
-        await this.#leases.open();
+        const location = await this.#leases.create(this.#site, stateDir ?? this.#site.stateDir);
+        for (const w of await this.#leases.open()) this.#log.warn({ leases: location }, w);
       }
       this.#restoreLeaseNames(site);
       await this.#services.reload(site);

@@ -40,6 +40,31 @@ describe("Timeline", () => {
     expect(t.entries("198.51.100.100")).toBeUndefined();
   });
 
+  it("files a lease's name in DNS (served, withdrawn, refused) under the phone that holds the lease", () => {
+    const t = new Timeline();
+    const name = (action: "add" | "remove" | "refuse", at: number, reason?: string): SitebootEvent => ({
+      type: "dns.name",
+      at,
+      action,
+      name: "desk-7.contoso.com",
+      address: "198.51.100.107",
+      mac: "00:04:f2:00:00:07",
+      ...(reason ? { reason } : {}),
+    });
+    t.record(ack("00:04:f2:00:00:07", "198.51.100.107", 1));
+    t.record(name("add", 2));
+    t.record(name("remove", 3));
+    t.record(name("refuse", 4, "held by 00:04:f2:00:00:09"));
+    const entries = t.entries("00:04:f2:00:00:07");
+    expect(entries?.map((e) => `${e.kind} ${e.summary}`)).toEqual([
+      "dhcp REQUEST → ACK 198.51.100.107",
+      "dns name desk-7.contoso.com → 198.51.100.107",
+      "dns name desk-7.contoso.com withdrawn from 198.51.100.107",
+      "dns name desk-7.contoso.com refused: held by 00:04:f2:00:00:09",
+    ]);
+    expect(entries?.[3]?.detail).toMatchObject({ action: "refuse", reason: "held by 00:04:f2:00:00:09" });
+  });
+
   it("asks the lease store who holds an address it has not seen handed out (leases from before a restart)", () => {
     const asked: string[] = [];
     const t = new Timeline(undefined, (address) => {

@@ -151,6 +151,11 @@ export class Timeline {
         this.#push(this.#clientForAddress(event.client, event.at), event, Number.NaN);
         return;
       }
+      case "dns.name": {
+        // A lease's name in DNS belongs to the phone that holds the lease.
+        this.#push(this.#clientByMac(event.mac, event.at), event, Number.NaN);
+        return;
+      }
       case "provisioning.fetch": {
         const client = event.mac
           ? this.#clientByMac(event.mac, event.at)
@@ -320,6 +325,14 @@ function sameEntry(a: SitebootEvent, b: SitebootEvent): boolean {
         a.stratum === b.stratum &&
         a.leap === b.leap
       );
+    case "dns.name":
+      return (
+        a.type === "dns.name" &&
+        a.action === b.action &&
+        a.name === b.name &&
+        a.address === b.address &&
+        a.reason === b.reason
+      );
     case "provisioning.fetch":
       return (
         a.type === "provisioning.fetch" &&
@@ -388,6 +401,16 @@ function makeShape(event: SitebootEvent): EntryShape {
         source: event,
         summary: `NTP v${event.version} → ${event.outcome}${event.stratum === undefined ? "" : ` stratum ${event.stratum}`}`,
         detail: { leap: event.leap },
+      };
+    case "dns.name":
+      return {
+        kind: "dns",
+        source: event,
+        summary:
+          event.action === "refuse"
+            ? `name ${event.name} refused${event.reason ? `: ${event.reason}` : ""}`
+            : `name ${event.name} ${event.action === "add" ? "→" : "withdrawn from"} ${event.address}`,
+        detail: { action: event.action, reason: event.reason },
       };
     case "provisioning.fetch":
       return {
