@@ -6,9 +6,11 @@
  * response or SERVFAIL/REFUSED/NOTIMP/FORMERR moves on to the next one; when all fail the caller
  * answers SERVFAIL. A truncated UDP answer to a TCP client is retried over TCP.
  */
+
 import dgram from "node:dgram";
 import net from "node:net";
 import type { Upstream } from "../config/site.js";
+import { literalLookup } from "../net/udp-endpoint.js";
 import { type ParsedMessage, parseMessage } from "./message-parser.js";
 import { FLAG, HEADER_LENGTH, lowerAscii, MAX_UDP_PAYLOAD, RCODE } from "./wire.js";
 
@@ -32,15 +34,6 @@ export interface ForwarderOptions {
   readonly timeoutMs: number;
   /** Queries relayed at the same time; beyond this the caller answers SERVFAIL at once. */
   readonly maxInFlight: number;
-}
-
-/** Synchronous resolver for literal addresses: spares dgram a dns.lookup per send. */
-export function literalLookup(family: 4 | 6) {
-  return (
-    address: string,
-    _options: unknown,
-    callback: (err: Error | null, address: string, family: number) => void,
-  ) => callback(null, address, family);
 }
 
 /** Case-insensitive comparison of the question sections of two messages (same layout expected). */
@@ -100,7 +93,7 @@ export class Forwarder {
     return new Promise((resolve) => {
       const socket = dgram.createSocket({
         type: family === 6 ? "udp6" : "udp4",
-        lookup: literalLookup(family),
+        lookup: literalLookup as never,
       });
       let done = false;
       const finish = (value: Buffer | null) => {
