@@ -53,6 +53,8 @@ export class DhcpService implements Service {
   #idleWaiters: (() => void)[] = [];
   #reclaiming = false;
   #stopped = true;
+  /** Stops the lease store's own events (a PostgreSQL store's connection, lost races). */
+  #detachStore: (() => void) | undefined;
 
   constructor(site: Site, deps: DhcpServiceDeps) {
     this.#site = site;
@@ -76,6 +78,7 @@ export class DhcpService implements Service {
   async start(): Promise<void> {
     this.#bind(this.#site);
     this.#stopped = false;
+    this.#followStore();
     const interval = this.#deps.reclaimIntervalMs ?? 10_000;
     this.#timer = setInterval(() => this.#reclaim(), interval);
     this.#timer.unref();
@@ -116,6 +119,8 @@ export class DhcpService implements Service {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#detachStore?.();
+    this.#detachStore = undefined;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     this.#sockets?.close();
@@ -123,6 +128,26 @@ export class DhcpService implements Service {
     // In-flight lease writes finish (and their replies go nowhere) before the store may be closed.
     if (this.#inFlight > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     this.#state("stopped");
+  }
+
+  /**
+   * The store's events join the service's. A database first reached after start (it was down
+   * when siteboot started) brings the leases the lease host names in DNS are built from.
+   */
+  #followStore(): void {
+    let subscribing = true;
+    this.#detachStore = this.#deps.leases.reportTo?.({
+      emit: (event) => {
+        this.#deps.events.emit(event);
+        if (subscribing || event.type !== "leases.pg" || event.action !== "connected") return;
+        const names = this.#deps.leaseNames;
+        if (names === undefined) return;
+        for (const named of names.rebuild(this.#site, this.#deps.leases.all(), this.#now())) {
+          this.#deps.events.emit(named);
+        }
+      },
+    });
+    subscribing = false;
   }
 
   /**

@@ -25,6 +25,10 @@ function levelOf(event: SitebootEvent, routine: LogLevel): Level | "silent" {
       return event.action === "refuse" ? "warn" : "info";
     case "service.state":
       return event.state === "reload-failed" ? "error" : "info";
+    case "leases.pg":
+      // The lease store's connection changes are logged as they happen (the appliance's own
+      // lines); at the event level they would be said twice.
+      return routine;
     default:
       return routine;
   }
@@ -38,6 +42,8 @@ function summary(event: SitebootEvent): string {
       return `lease ${event.action} ${event.address} ${event.mac}`;
     case "dhcp.pool-exhausted":
       return `no free address in ${event.subnet} for ${event.mac}`;
+    case "leases.pg":
+      return `lease database ${event.action}${event.detail ? `: ${event.detail}` : ""}`;
     case "dns.query":
       return `dns ${event.qtype} ${event.name} from ${event.client} → ${event.rcode}`;
     case "dns.name":

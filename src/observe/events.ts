@@ -52,6 +52,18 @@ export interface DhcpPoolExhaustedEvent {
   readonly mac: string;
 }
 
+/**
+ * The PostgreSQL lease store: connected (the cache loaded, at start or later when the database
+ * was unreachable at start), disconnected (no commit until it is back), reconnected (the cache
+ * reloaded), or a put the database refused because another server holds the address.
+ */
+export interface LeasesPgEvent {
+  readonly type: "leases.pg";
+  readonly at: number;
+  readonly action: "connected" | "disconnected" | "reconnected" | "conflict";
+  readonly detail?: string;
+}
+
 export type DnsAnswerSource = "authority" | "cache" | "forward" | "refused" | "error";
 
 export interface DnsQueryEvent {
@@ -148,6 +160,7 @@ export type SitebootEvent =
   | DhcpMessageEvent
   | DhcpLeaseEvent
   | DhcpPoolExhaustedEvent
+  | LeasesPgEvent
   | DnsQueryEvent
   | DnsNameEvent
   | DnsRateLimitedEvent

@@ -29,6 +29,41 @@ function sample(text: string, name: string, labels: string): number | undefined 
 }
 
 describe("Metrics", () => {
+  it("shows the PostgreSQL lease store's connection, reconnects and conflicts once it has reported", async () => {
+    const metrics = new Metrics(() => []);
+    const pg = (action: "connected" | "disconnected" | "reconnected" | "conflict"): SitebootEvent => ({
+      type: "leases.pg",
+      at: 0,
+      action,
+    });
+    const value = (text: string, name: string) =>
+      text
+        .split("\n")
+        .find((l) => l.startsWith(`${name} `))
+        ?.slice(name.length + 1);
+    // The file journal never reports: no PostgreSQL series at all.
+    expect(await metrics.text()).not.toContain("siteboot_leases_pg_");
+    metrics.record(pg("disconnected"));
+    let text = await metrics.text();
+    expect(value(text, "siteboot_leases_pg_connected")).toBe("0");
+    expect(value(text, "siteboot_leases_pg_reconnects_total")).toBe("0");
+    expect(value(text, "siteboot_leases_pg_conflicts_total")).toBe("0");
+    metrics.record(pg("connected"));
+    metrics.record(pg("conflict"));
+    metrics.record(pg("conflict"));
+    metrics.record(pg("disconnected"));
+    metrics.record(pg("reconnected"));
+    text = await metrics.text();
+    expect(value(text, "siteboot_leases_pg_connected")).toBe("1");
+    expect(value(text, "siteboot_leases_pg_reconnects_total")).toBe("1");
+    expect(value(text, "siteboot_leases_pg_conflicts_total")).toBe("2");
+    metrics.record(pg("conflict"));
+    metrics.record(pg("disconnected"));
+    text = await metrics.text();
+    expect(value(text, "siteboot_leases_pg_conflicts_total")).toBe("3");
+    expect(value(text, "siteboot_leases_pg_connected")).toBe("0");
+  });
+
   it("counts every combination of label values, one to three labels deep, across scrapes", async () => {
     const metrics = new Metrics(() => []);
     for (let i = 0; i < 5; i++) metrics.record(dhcp("DISCOVER", "OFFER"));

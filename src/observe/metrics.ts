@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import type { Counter, Registry } from "prom-client";
 import { EventLoopDelay } from "./event-loop-delay.js";
-import type { ServiceErrorEvent, SitebootEvent } from "./events.js";
+import type { LeasesPgEvent, ServiceErrorEvent, SitebootEvent } from "./events.js";
 
 /**
  * Prometheus metrics fed by the event stream. The hot path only bumps plain counters in a Map;
@@ -83,6 +83,13 @@ type CounterName = keyof typeof COUNTERS;
 
 const PREFIX = "siteboot_";
 
+/** The PostgreSQL lease store's state, shown once it has reported (never with the file journal). */
+interface PgLeases {
+  connected: boolean;
+  reconnects: number;
+  conflicts: number;
+}
+
 /**
  * Counts per combination of label values, as a tree of Maps keyed by each value in turn. The
  * values are the events' own strings (mostly constants), so a bump hashes nothing new and builds
@@ -138,6 +145,9 @@ export class Metrics {
   readonly #pending = new Map<CounterName, LabelCounts>();
   readonly #poolUsage: () => readonly PoolUsage[];
   #registry: Registry | undefined;
+  #prom: typeof import("prom-client") | undefined;
+  #pgLeases: PgLeases | undefined;
+  #pgLeasesShown = false;
   #eventLoopDelay: EventLoopDelay | undefined;
   #contentType = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -167,6 +177,9 @@ export class Metrics {
         this.#bump("provisioningFetches", event.protocol, event.result);
         if (event.bytes > 0) this.#pending.get("provisioningBytes")?.add(event.bytes, event.protocol);
         return;
+      case "leases.pg":
+        this.#recordPgLeases(event);
+        return;
       case "service.error":
         this.#bump("errors", event.service);
         return;
@@ -180,6 +193,22 @@ export class Metrics {
     }
   }
 
+  #recordPgLeases(event: LeasesPgEvent): void {
+    this.#pgLeases ??= { connected: false, reconnects: 0, conflicts: 0 };
+    const pg = this.#pgLeases;
+    switch (event.action) {
+      case "conflict":
+        pg.conflicts++;
+        return;
+      case "reconnected":
+        pg.reconnects++;
+        pg.connected = true;
+        return;
+      default:
+        pg.connected = event.action === "connected";
+    }
+  }
+
   #bump(counter: CounterName, a: string, b?: string, c?: string): void {
     this.#pending.get(counter)?.bump(a, b, c);
   }
@@ -187,6 +216,7 @@ export class Metrics {
   async text(): Promise<string> {
     this.#registry ??= this.#createRegistry();
     const registry = this.#registry;
+    if (this.#pgLeases !== undefined && !this.#pgLeasesShown) this.#showPgLeases(registry);
     await this.#eventLoopDelay?.sampled();
     this.#contentType = registry.contentType;
     return registry.metrics();
@@ -199,6 +229,7 @@ export class Metrics {
   #createRegistry(): Registry {
     // prom-client is CommonJS and stays outside the bundle (scripts/build.ts).
     const prom = createRequire(import.meta.url)("prom-client") as typeof import("prom-client");
+    this.#prom = prom;
     const registry = new prom.Registry();
     for (const [key, spec] of Object.entries(COUNTERS) as [CounterName, CounterSpec][]) {
       const pending = this.#pending.get(key) as LabelCounts;
@@ -235,5 +266,40 @@ export class Metrics {
     prom.collectDefaultMetrics({ register: registry, prefix: PREFIX });
     this.#eventLoopDelay = new EventLoopDelay(registry, PREFIX, prom);
     return registry;
+  }
+
+  /** The PostgreSQL lease store's metrics, registered at the first scrape after it reported. */
+  #showPgLeases(registry: Registry): void {
+    const prom = this.#prom as typeof import("prom-client");
+    const pg = this.#pgLeases as PgLeases;
+    this.#pgLeasesShown = true;
+    new prom.Gauge({
+      name: "siteboot_leases_pg_connected",
+      help: "1 while the PostgreSQL lease database is connected and the cache loaded, else 0",
+      registers: [registry],
+      collect() {
+        this.set(pg.connected ? 1 : 0);
+      },
+    });
+    const total = (name: string, help: string, value: () => number) =>
+      new prom.Counter({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(value());
+        },
+      });
+    total(
+      "siteboot_leases_pg_conflicts_total",
+      "Lease writes the PostgreSQL database refused because another server held the address",
+      () => pg.conflicts,
+    );
+    total(
+      "siteboot_leases_pg_reconnects_total",
+      "Connections to the PostgreSQL lease database restored after a loss",
+      () => pg.reconnects,
+    );
   }
 }

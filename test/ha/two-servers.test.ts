@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { DhcpMessageType } from "../../src/dhcp/packet.js";
+import { Metrics } from "../../src/observe/metrics.js";
 import { usePgCluster } from "../leases/pg-databases.js";
 import { discover, type LabServer, mac, selecting, settle, startServer, typeOf } from "./ha-lab.js";
 
@@ -65,7 +66,14 @@ describe("two servers on one lease database", () => {
     // The scenario did make the servers compete for addresses.
     expect(sameOffers).toBeGreaterThan(10);
     expect(naks).toBeGreaterThan(0);
-    expect(a.store.stats.conflicts + b.store.stats.conflicts).toBeGreaterThan(0);
+    const conflicts = a.store.stats.conflicts + b.store.stats.conflicts;
+    expect(conflicts).toBeGreaterThan(0);
+    // The services pass their stores' events on: /metrics counts every lost race.
+    const metrics = new Metrics(() => []);
+    for (const event of [...a.events.events, ...b.events.events]) metrics.record(event);
+    const text = await metrics.text();
+    expect(text).toContain(`\nsiteboot_leases_pg_conflicts_total ${conflicts}\n`);
+    expect(text).toContain("\nsiteboot_leases_pg_connected 1\n");
     // Both servers' caches and the database agree on every client's lease.
     await settle([a, b]);
     for (const [n, address] of bound) {

@@ -29,7 +29,10 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** What each server printed: "ready", then "lost" / "reconnected" as its database comes and goes. */
+/**
+ * What each server printed: "ready", then "lost" / "reconnected" as its database comes and goes
+ * ("lost" again for each of the first failed attempts).
+ */
 export const printed = new Map<number, string>();
 
 export function startChild(

@@ -5,8 +5,10 @@ import { usePgCluster } from "./pg-databases.js";
 
 /**
  * The appliance with `leases: { backend: postgresql }` opens the database before any service
- * starts (so DHCP never binds in the root namespace here): when the database cannot be reached it
- * refuses to start, naming it. Serving from the database is covered by test/ha/real-clients.test.ts.
+ * starts (so DHCP never binds in the root namespace here): a database that does not exist (or
+ * refuses the role) is not a matter of waiting, and it refuses to start, naming it. Starting while
+ * the database is down is test/ha/start-without-database.test.ts; serving from the database is
+ * test/ha/real-clients.test.ts.
  */
 
 const pg = usePgCluster();
@@ -23,11 +25,11 @@ function siteWithLeases(url: string): string {
 }
 
 describe("the appliance with its leases in PostgreSQL", () => {
-  it("refuses to start when the database cannot be reached, naming it without the password", async () => {
+  it("refuses to start when the database does not exist, naming it without the password", async () => {
     const url = pg
       .cluster()
       .url.replace("postgresql://postgres@", "postgresql://postgres:pw@")
-      .replace(/:(\d+)\//, ":1/");
+      .replace(/\/siteboot$/, "/no_such_database");
     current = new LoopbackAppliance(siteWithLeases(url));
     const failure = await current.appliance.start().then(
       () => undefined,
@@ -35,7 +37,7 @@ describe("the appliance with its leases in PostgreSQL", () => {
     );
     expect(failure).toBeInstanceOf(StartupError);
     expect(String((failure as Error).message)).toMatch(
-      /cannot use PostgreSQL postgresql:\/\/postgres:\*\*\*@.*:1\/siteboot/,
+      /cannot use PostgreSQL postgresql:\/\/postgres:\*\*\*@.*\/no_such_database: .*\(3D000\)/,
     );
   });
 });

@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Lease } from "../../src/dhcp/leases/lease.js";
 import { PgLeaseStore } from "../../src/dhcp/leases/pg-lease-store.js";
 import { PG_SCHEMA_VERSION } from "../../src/dhcp/leases/pg-schema.js";
+import { RecordingSink } from "../../src/observe/events.js";
+import { Metrics } from "../../src/observe/metrics.js";
 import { BASE, makeLease, sortedLeases } from "./lease-fixtures.js";
 import { usePgCluster } from "./pg-databases.js";
 
@@ -17,6 +19,19 @@ async function openStore(url: string, reconnectIntervalMs = 200): Promise<PgLeas
   return store;
 }
 
+/** A store (not open yet) whose connection lines are kept, as the appliance would log them. */
+function watchedStore(url: string, reconnectIntervalMs: number) {
+  const lines: [boolean, string][] = [];
+  const store = new PgLeaseStore({
+    url,
+    reconnectIntervalMs,
+    connectTimeoutMs: 1000,
+    onConnectionChange: (connected, detail) => lines.push([connected, detail]),
+  });
+  opened.push(store);
+  return { store, lines };
+}
+
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((store) => store.close()));
 });
@@ -30,6 +45,16 @@ async function until(condition: () => boolean, what: string, ms = 5000): Promise
 }
 
 const NOW = 1_700_000_000_000;
+
+/** The appliance's metrics fed by the stores' events, and one of their values. */
+function metricsOf(...stores: PgLeaseStore[]): (name: string) => Promise<number | undefined> {
+  const metrics = new Metrics(() => []);
+  for (const store of stores) store.reportTo({ emit: (event) => metrics.record(event) });
+  return async (name) => {
+    const line = (await metrics.text()).split("\n").find((l) => l.startsWith(`${name} `));
+    return line === undefined ? undefined : Number(line.slice(name.length + 1));
+  };
+}
 
 function dbName(url: string): string {
   return url.slice(url.lastIndexOf("/") + 1);
@@ -61,18 +86,34 @@ describe("PgLeaseStore schema", () => {
     expect(await pg.cluster().psql("SELECT count(*) FROM siteboot_lease4", dbName(url))).toBe("1");
   });
 
-  it("fails to open with a clear error when the database cannot be reached, password not shown", async () => {
+  it("opens without a reachable database, serving nothing and saying so, password not shown", async () => {
     const store = new PgLeaseStore({
       url: "postgresql://siteboot:s3cret@%2Fnonexistent-dir:5432/leases",
       connectTimeoutMs: 500,
     });
-    const error = await store.open().then(
-      () => undefined,
-      (e: unknown) => e as Error & { code: string },
-    );
-    expect(error?.code).toBe("SITEBOOT_ERR_LEASES_UNAVAILABLE");
-    expect(error?.message).toMatch(/cannot use PostgreSQL postgresql:\/\/siteboot:\*\*\*@/);
-    expect(error?.message).not.toContain("s3cret");
+    opened.push(store);
+    const { warnings } = await store.open();
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^lease store: PostgreSQL postgresql:\/\/siteboot:\*\*\*@%2Fnonexistent-dir:5432\/leases is unreachable at start \(.*ENOENT.*\); DHCP answers nothing until it is reached and its leases are loaded, trying again after 1 s, then at doubling intervals up to 30 s$/,
+      ),
+    ]);
+    expect(warnings[0]).not.toContain("s3cret");
+    expect(store.serving).toBe(false);
+    expect(store.connected).toBe(false);
+    await expect(store.put(active(1, "id:01"))).rejects.toMatchObject({
+      code: "SITEBOOT_ERR_LEASES_UNAVAILABLE",
+    });
+  });
+
+  it("refuses to open a database that does not exist (not a matter of waiting)", async () => {
+    const url = pg.cluster().url.replace(/\/siteboot$/, "/no_such_database");
+    const store = new PgLeaseStore({ url, connectTimeoutMs: 2000 });
+    await expect(store.open()).rejects.toMatchObject({
+      code: "SITEBOOT_ERR_LEASES_UNAVAILABLE",
+      message: expect.stringMatching(/cannot use PostgreSQL .*no_such_database.*\(3D000\)/),
+    });
+    expect(store.serving).toBe(false);
   });
 });
 
@@ -80,6 +121,7 @@ describe("PgLeaseStore with two instances on one database", () => {
   it("gives an address to one client only when two instances race for it", async () => {
     const url = await pg.freshDatabase();
     const [a, b] = await Promise.all([openStore(url), openStore(url)]);
+    const metric = metricsOf(a, b);
     for (let n = 0; n < 20; n++) {
       const results = await Promise.allSettled([a.put(active(n, `id:a${n}`)), b.put(active(n, `id:b${n}`))]);
       const won = results.filter((r) => r.status === "fulfilled");
@@ -93,6 +135,8 @@ describe("PgLeaseStore with two instances on one database", () => {
       expect(b.byAddress(BASE + n)?.clientKey).toBe(winner);
     }
     expect(a.stats.conflicts + b.stats.conflicts).toBe(20);
+    expect(await metric("siteboot_leases_pg_conflicts_total")).toBe(20);
+    expect(await metric("siteboot_leases_pg_connected")).toBe(1);
   });
 
   it("refuses a stale write over a lease another instance gave out, and refreshes the row", async () => {
@@ -176,18 +220,61 @@ describe("PgLeaseStore when the database refuses a statement", () => {
   });
 });
 
+describe("PgLeaseStore when the database is down at start", () => {
+  it("serves nothing and logs a few lines until the database starts, then loads its leases and serves", async () => {
+    const url = await pg.freshDatabase();
+    const before = await openStore(url);
+    await before.put(active(1, "id:01"));
+    await before.close();
+    const { store, lines } = watchedStore(url, 100);
+    const events = new RecordingSink();
+    const metric = metricsOf(store);
+    await pg.cluster().stop("immediate");
+    let warnings: readonly string[];
+    try {
+      ({ warnings } = await store.open());
+      store.reportTo(events);
+      expect(warnings).toEqual([expect.stringMatching(/unreachable at start .*DHCP answers nothing/)]);
+      expect(store.serving).toBe(false);
+      expect(store.size).toBe(0);
+      await expect(store.put(active(2, "id:02"))).rejects.toMatchObject({
+        code: "SITEBOOT_ERR_LEASES_UNAVAILABLE",
+      });
+      expect(await metric("siteboot_leases_pg_connected")).toBe(0);
+      // Attempts after 100, 200, 400, 800 ms…: three lines, then quiet while the cause stays.
+      await new Promise((resolve) => setTimeout(resolve, 3200));
+      expect(lines.map(([connected]) => connected)).toEqual([false, false, false]);
+      expect(lines[0]![1]).toMatch(/still unreachable \(.*\) after 1 attempt; next in 200 ms$/);
+      expect(lines[2]![1]).toMatch(/after 3 attempts; next in 800 ms; further attempts are logged only/);
+      expect(store.serving).toBe(false);
+    } finally {
+      await pg.cluster().start();
+    }
+    // The next attempt comes at most 3.2 s after the last one.
+    await until(() => store.serving, "the store to connect", 8000);
+    expect(store.connected).toBe(true);
+    expect(lines.at(-1)).toEqual([
+      true,
+      expect.stringMatching(/reached after \d+ attempts, 1 leases loaded; DHCP answers from now on$/),
+    ]);
+    expect(store.byAddress(BASE + 1)?.clientKey).toBe("id:01");
+    await store.put(active(2, "id:02"));
+    expect(events.events.map((e) => e.type === "leases.pg" && e.action)).toEqual([
+      "disconnected",
+      "connected",
+    ]);
+    expect(await metric("siteboot_leases_pg_connected")).toBe(1);
+    expect(await metric("siteboot_leases_pg_reconnects_total")).toBe(0);
+    expect(store.stats.reconnects).toBe(0);
+  }, 60_000);
+});
+
 describe("PgLeaseStore when the database goes away", () => {
   it("refuses puts while the database is down, reconnects and serves again with a reloaded cache", async () => {
     const url = await pg.freshDatabase();
-    const changes: [boolean, string][] = [];
-    const store = new PgLeaseStore({
-      url,
-      reconnectIntervalMs: 200,
-      connectTimeoutMs: 1000,
-      onConnectionChange: (connected, detail) => changes.push([connected, detail]),
-    });
-    opened.push(store);
+    const { store, lines: changes } = watchedStore(url, 200);
     await store.open();
+    const metric = metricsOf(store);
     await store.put(active(1, "id:01"));
     await pg.cluster().stop("immediate");
     try {
@@ -196,8 +283,11 @@ describe("PgLeaseStore when the database goes away", () => {
         code: "SITEBOOT_ERR_LEASES_UNAVAILABLE",
       });
       await until(() => !store.connected, "the loss to be noticed");
-      await expect(store.put(active(3, "id:03"))).rejects.toThrow(/unreachable.*reconnecting every 200 ms/);
+      await expect(store.put(active(3, "id:03"))).rejects.toThrow(
+        /unreachable.*reconnecting after 200 ms, then at doubling intervals up to 30 s/,
+      );
       expect(changes[0]?.[0]).toBe(false);
+      expect(await metric("siteboot_leases_pg_connected")).toBe(0);
     } finally {
       await pg.cluster().start();
     }
@@ -208,6 +298,8 @@ describe("PgLeaseStore when the database goes away", () => {
     expect(store.byAddress(BASE + 1)?.clientKey).toBe("id:01");
     await store.put(active(4, "id:04"));
     expect(store.stats.reconnects).toBe(1);
+    expect(await metric("siteboot_leases_pg_reconnects_total")).toBe(1);
+    expect(await metric("siteboot_leases_pg_connected")).toBe(1);
     const fresh = await openStore(url);
     expect(sortedLeases(fresh.all()).map((l) => l.clientKey)).toEqual(["id:01", "id:04"]);
   }, 60_000);

@@ -1,3 +1,4 @@
+import type { EventSink } from "../../observe/events.js";
 import type { Lease } from "./lease.js";
 
 export { FileLeaseStore, type FileLeaseStoreOptions, type FileLeaseStoreStats } from "./file-lease-store.js";
@@ -20,10 +21,16 @@ export interface LeaseStore {
   all(): IterableIterator<Lease>;
   readonly size: number;
   /**
-   * False while another server sharing the store is the active one (a hot standby): the DHCP
-   * service then answers nothing. Absent means always serving.
+   * False while the store cannot decide on current leases: its database not reached yet since
+   * start, or another server sharing it is the active one (a hot standby). The DHCP service then
+   * answers nothing. Absent means always serving.
    */
   readonly serving?: boolean;
+  /**
+   * A store with its own events (PostgreSQL: the connection, lost races) sends them to `sink`,
+   * starting with its state now; returns the function that stops it.
+   */
+  reportTo?(sink: EventSink): () => void;
   /**
    * Records a new state for lease.address. Reads see it at once; the promise resolves only when
    * it is durable (fsync'd for the file backend). Concurrent calls share one fsync (group commit).

@@ -1,12 +1,14 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { formatIpv4 } from "../../config/ipv4.js";
+import type { EventSink, LeasesPgEvent } from "../../observe/events.js";
 import { copyLease, type Lease, leaseProblem } from "./lease.js";
 import type { LeaseStore } from "./lease-store.js";
 import { LeaseStoreError } from "./lease-store-error.js";
 import { PgActiveLock } from "./pg-active-lock.js";
 import { describeError, isConnectionError, redactUrl, segments, type Waiting } from "./pg-batch.js";
 import { PgLeaseCache } from "./pg-cache.js";
+import { ReconnectSchedule } from "./pg-reconnect.js";
 import {
   LEASE_COLUMNS,
   type LeaseChange,
@@ -29,9 +31,15 @@ export interface PgLeaseStoreOptions {
   readonly connectTimeoutMs?: number;
   /** Longest time one statement may run before it fails, in ms (default 10000). */
   readonly statementTimeoutMs?: number;
-  /** Pause between reconnection attempts after the database was lost, in ms (default 1000). */
+  /**
+   * First pause before trying the database again after it was lost or unreachable at open, in ms
+   * (default 1000); it doubles after each failed attempt, up to 30 s.
+   */
   readonly reconnectIntervalMs?: number;
-  /** Connection lost and restored, told once each (the appliance logs them). */
+  /**
+   * Connection lost and restored, the first failed attempts and a new cause of failure: one line
+   * each, for the log.
+   */
   readonly onConnectionChange?: (connected: boolean, detail: string) => void;
   /**
    * Hot standby: serve only while holding the database's active lock (see pg-active-lock.ts);
@@ -46,10 +54,11 @@ export interface PgLeaseStoreStats {
   /** Statements that committed puts (group commit makes this smaller than `puts`). */
   readonly commits: number;
   readonly puts: number;
-  /** Puts refused because another server held the address. */
+  /** Puts refused because another server held the address (lost races decided by the database). */
   readonly conflicts: number;
   /** Changes from other instances applied to the cache. */
   readonly remoteChanges: number;
+  /** Connections restored after a loss (the first connection is not one). */
   readonly reconnects: number;
 }
 
@@ -62,6 +71,8 @@ type Phase = "new" | "open" | "closed";
  * address another instance holds fails with SITEBOOT_ERR_LEASES_CONFLICT and refreshes that row.
  * Other instances' changes reach the cache through LISTEN/NOTIFY; after a lost connection every
  * put fails with SITEBOOT_ERR_LEASES_UNAVAILABLE until the store has reconnected and reloaded.
+ * A database unreachable at open does not fail the open: the store serves nothing (`serving` is
+ * false) until it has connected and loaded its cache, trying again in the background.
  * See docs/leases.md.
  */
 export class PgLeaseStore implements LeaseStore {
@@ -77,7 +88,12 @@ export class PgLeaseStore implements LeaseStore {
   #listener: pg.Client | undefined;
   /** Why the database is unreachable; undefined while connected. */
   #lost: string | undefined;
+  /** The cache has been loaded from the database since open (false while unreachable at start). */
+  #loaded = false;
+  readonly #schedule: ReconnectSchedule;
   #reconnectTimer: NodeJS.Timeout | undefined;
+  /** Where the store's events go (the DHCP service passes the appliance's event stream). */
+  readonly #sinks = new Set<EventSink>();
   /** Notifications that arrive while the cache is being reloaded, applied after it. */
   #deferred: LeaseChange[] | undefined;
   #queue: Waiting[] = [];
@@ -90,48 +106,91 @@ export class PgLeaseStore implements LeaseStore {
   constructor(options: PgLeaseStoreOptions) {
     this.#options = options;
     this.where = `PostgreSQL ${redactUrl(options.url)}`;
+    this.#schedule = new ReconnectSchedule(options.reconnectIntervalMs ?? 1000, this.where);
   }
 
   get stats(): PgLeaseStoreStats {
     return { ...this.#stats };
   }
 
-  /** False while another server is the active one (hot standby): the DHCP service stays silent. */
+  /**
+   * False until the cache has been loaded from the database, and while another server is the
+   * active one (hot standby): the DHCP service stays silent.
+   */
   get serving(): boolean {
-    return this.#activeLock === undefined || this.#activeLock.held;
+    return this.#loaded && (this.#activeLock === undefined || this.#activeLock.held);
   }
 
   /** Whether the database is reachable now (puts are refused while it is not). */
   get connected(): boolean {
-    return this.#phase === "open" && this.#lost === undefined;
+    return this.#phase === "open" && this.#loaded && this.#lost === undefined;
   }
 
+  /**
+   * Connects, creates or checks the schema and loads the cache. A database that cannot be reached
+   * (connection refused, no socket, a timeout, starting up) is not an error: open resolves with a
+   * warning saying so, and the store keeps trying in the background (see `serving`). Anything
+   * else (authentication, a missing database, a newer schema) rejects.
+   */
   async open(): Promise<{ readonly warnings: readonly string[] }> {
     if (this.#phase === "open") return { warnings: [] };
     this.#phase = "open";
     this.#lost = undefined;
     this.#pool = this.#newPool();
     try {
-      const client = await this.#pool.connect();
-      try {
-        await migratePgSchema(client, this.where);
-      } finally {
-        client.release();
-      }
-      await this.#connectAndReload();
-      if (this.#options.hotStandby) {
-        this.#activeLock = new PgActiveLock(this.#clientConfig(), this.#reconnectIntervalMs, (held) =>
-          this.#options.onRoleChange?.(held),
-        );
-        await this.#activeLock.start();
-      }
+      await this.#establish();
     } catch (error) {
+      if (!(error instanceof LeaseStoreError) && isConnectionError(error)) {
+        this.#lost = describeError(error);
+        this.#schedule.lost(this.#lost);
+        this.#scheduleReconnect();
+        return {
+          warnings: [
+            `lease store: ${this.where} is unreachable at start (${this.#lost}); DHCP answers nothing until it is reached and its leases are loaded, trying again ${this.#schedule.describe()}`,
+          ],
+        };
+      }
       await this.#teardown();
       this.#phase = "new";
       if (error instanceof LeaseStoreError) throw error;
       throw this.#unavailable(error);
     }
     return { warnings: [] };
+  }
+
+  /** Sends the store's events to `sink`, starting with its connection now; returns the detach. */
+  reportTo(sink: EventSink): () => void {
+    this.#sinks.add(sink);
+    sink.emit({ type: "leases.pg", at: Date.now(), action: this.connected ? "connected" : "disconnected" });
+    return () => this.#sinks.delete(sink);
+  }
+
+  #report(action: LeasesPgEvent["action"], detail: string): void {
+    const event: LeasesPgEvent = { type: "leases.pg", at: Date.now(), action, detail };
+    for (const sink of this.#sinks) sink.emit(event);
+  }
+
+  /** The schema, the cache and (hot standby) the active lock: everything a first connection sets up. */
+  async #establish(): Promise<void> {
+    const client = await this.#pool!.connect();
+    try {
+      await migratePgSchema(client, this.where);
+    } finally {
+      client.release();
+    }
+    await this.#connectAndReload();
+    // Closed while connecting in the background: what was opened meanwhile is closed too.
+    if (this.#phase !== "open" || this.#closing) {
+      await this.#teardown();
+      throw new Error("the lease store was closed");
+    }
+    if (this.#options.hotStandby) {
+      this.#activeLock = new PgActiveLock(this.#clientConfig(), this.#reconnectIntervalMs, (held) =>
+        this.#options.onRoleChange?.(held),
+      );
+      await this.#activeLock.start();
+    }
+    this.#loaded = true;
   }
 
   get size(): number {
@@ -214,7 +273,7 @@ export class PgLeaseStore implements LeaseStore {
   #lostError(): LeaseStoreError {
     return new LeaseStoreError(
       "SITEBOOT_ERR_LEASES_UNAVAILABLE",
-      `lease store: ${this.where} is unreachable (${this.#lost}); nothing is committed until it is back, reconnecting every ${this.#reconnectIntervalMs} ms`,
+      `lease store: ${this.where} is unreachable (${this.#lost}); nothing is committed until it is back, reconnecting ${this.#schedule.describe()}`,
     );
   }
 
@@ -296,7 +355,10 @@ export class PgLeaseStore implements LeaseStore {
       listener.removeAllListeners("end");
       listener.end().catch(() => {});
     }
-    this.#options.onConnectionChange?.(false, this.#lostError().message);
+    this.#schedule.lost(this.#lost);
+    const message = this.#lostError().message;
+    this.#options.onConnectionChange?.(false, message);
+    this.#report("disconnected", message);
     this.#scheduleReconnect();
   }
 
@@ -304,7 +366,7 @@ export class PgLeaseStore implements LeaseStore {
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = undefined;
       void this.#reconnect();
-    }, this.#reconnectIntervalMs);
+    }, this.#schedule.delayMs);
     this.#reconnectTimer.unref();
   }
 
@@ -312,16 +374,33 @@ export class PgLeaseStore implements LeaseStore {
     if (this.#phase !== "open" || this.#closing) return;
     // A batch that was being committed when the connection broke finishes failing first.
     if (this.#flushing) await this.#flushing.catch(() => {});
+    const first = !this.#loaded;
     try {
-      await this.#connectAndReload();
+      if (first) await this.#establish();
+      else await this.#connectAndReload();
     } catch (error) {
+      if (this.#phase !== "open" || this.#closing) return;
       this.#lost = describeError(error);
-      if (this.#phase === "open" && !this.#closing) this.#scheduleReconnect();
+      const line = this.#schedule.failed(this.#lost);
+      if (line !== undefined) this.#options.onConnectionChange?.(false, line);
+      this.#scheduleReconnect();
       return;
     }
+    if (this.#phase !== "open" || this.#closing) return;
     this.#lost = undefined;
-    this.#stats.reconnects++;
-    this.#options.onConnectionChange?.(true, `lease store: ${this.where} reachable again, cache reloaded`);
+    // At start, open() made the first attempt.
+    const attempts = this.#schedule.succeeded() + (first ? 1 : 0);
+    const tries = `${attempts} attempt${attempts === 1 ? "" : "s"}`;
+    if (first) {
+      const message = `lease store: ${this.where} reached after ${tries}, ${this.size} leases loaded; DHCP answers from now on`;
+      this.#options.onConnectionChange?.(true, message);
+      this.#report("connected", message);
+    } else {
+      this.#stats.reconnects++;
+      const message = `lease store: ${this.where} reachable again after ${tries}, cache reloaded`;
+      this.#options.onConnectionChange?.(true, message);
+      this.#report("reconnected", message);
+    }
   }
 
   async #teardown(): Promise<void> {
@@ -432,7 +511,9 @@ export class PgLeaseStore implements LeaseStore {
       if (committed.has(lease.address)) waiting.resolve();
       else {
         this.#stats.conflicts++;
-        waiting.reject(this.#conflictError(lease));
+        const conflict = this.#conflictError(lease);
+        this.#report("conflict", conflict.message);
+        waiting.reject(conflict);
       }
     }
   }
