@@ -214,8 +214,10 @@ export class Appliance implements ControlSource {
       this.events.emit(event);
   }
 
+  /** Every service the site asks for is up, and the lease database (if any) is reached. */
   healthy(): boolean {
     if (!this.#site || this.#stopping) return false;
+    if (this.#leases.store?.connected === false) return false;
     return this.#services.complete(this.#site);
   }
 
@@ -230,6 +232,9 @@ export class Appliance implements ControlSource {
       codeCache: codeCacheState(),
       uptimeSeconds: Math.round((Date.now() - this.#startedAt) / 1000),
       services: this.#services.states(site),
+      ...(this.#leases.store?.connected === undefined
+        ? {}
+        : { leaseDatabase: this.#leases.store.connected ? "connected" : "unreachable" }),
       reloads: this.#reloads.counts,
       counts: {
         zones: site?.dns.zones.length ?? 0,

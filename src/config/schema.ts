@@ -348,7 +348,9 @@ export const siteFileSchema = z
             statementTimeout: duration.default("10s"),
             reconnectInterval: duration
               .default("1s")
-              .describe("Pause between attempts after a lost connection"),
+              .describe(
+                "First pause before connecting again (at start or after a lost connection), doubling up to 30 s",
+              ),
           })
           .optional(),
       })

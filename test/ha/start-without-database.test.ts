@@ -87,11 +87,12 @@ describe.skipIf(!canUseNetns())("siteboot serve while its lease database is down
       ]);
       serve.stdout?.on("data", (c: Buffer) => (output += String(c)));
       serve.stderr?.on("data", (c: Buffer) => (output += String(c)));
-      await until(
-        () =>
-          lab.exec(app, "curl", "-sf", "http://127.0.0.1:8053/healthz").includes("ok") ? true : undefined,
-        `healthz (${output})`,
-      );
+      // Up and answering, but unhealthy (503) while the lease database is out of reach.
+      const health = () => lab.exec(app, "curl", "-s", "http://127.0.0.1:8053/healthz").trim();
+      await until(() => (health() === "unhealthy" ? true : undefined), `healthz (${output})`);
+      expect(JSON.parse(lab.exec(app, "curl", "-sf", "http://127.0.0.1:8053/status"))).toMatchObject({
+        leaseDatabase: "unreachable",
+      });
       expect(output).toMatch(/is unreachable at start \(.*\); DHCP answers nothing until it is reached/);
       const dig = lab.exec(
         app,
@@ -119,6 +120,7 @@ describe.skipIf(!canUseNetns())("siteboot serve while its lease database is down
     expect(output).toMatch(/reached after \d+ attempts, 0 leases loaded; DHCP answers from now on/);
     expect(metric("siteboot_leases_pg_connected")).toBe(1);
     expect(metric("siteboot_leases_pg_reconnects_total")).toBe(0);
+    expect(lab.exec(app, "curl", "-sf", "http://127.0.0.1:8053/healthz").trim()).toBe("ok");
 
     await pg.cluster().stop("immediate");
     await pg.cluster().start();

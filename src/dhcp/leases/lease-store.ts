@@ -27,6 +27,11 @@ export interface LeaseStore {
    */
   readonly serving?: boolean;
   /**
+   * False while the store's database cannot be reached (at start, or after a lost connection):
+   * the box is then unhealthy. Absent for stores without one.
+   */
+  readonly connected?: boolean;
+  /**
    * A store with its own events (PostgreSQL: the connection, lost races) sends them to `sink`,
    * starting with its state now; returns the function that stops it.
    */
