@@ -1,4 +1,5 @@
 import pg from "pg";
+import { endClient } from "./pg-connection.js";
 
 /** Any constant: the session advisory lock the active server of a hot-standby pair holds. */
 const ACTIVE_LOCK = 0x51_7e_b0_08;
@@ -65,8 +66,7 @@ export class PgActiveLock {
   #lost(client: pg.Client): void {
     if (this.#client !== client) return;
     this.#client = undefined;
-    client.removeAllListeners("end");
-    client.end().catch(() => {});
+    void endClient(client);
     this.#set(false);
     this.#schedule();
   }
@@ -84,9 +84,6 @@ export class PgActiveLock {
     const client = this.#client;
     this.#client = undefined;
     this.#held = false;
-    if (client) {
-      client.removeAllListeners("end");
-      await client.end().catch(() => {});
-    }
+    if (client) await endClient(client);
   }
 }

@@ -2,6 +2,7 @@
  * The PostgreSQL store's queue of changes waiting for a commit, how a batch of them is cut into
  * statements, and which failures mean the database is gone.
  */
+import { LeaseStoreError } from "./lease-store-error.js";
 import type { PendingPut } from "./pg-rows.js";
 
 /** A change waiting for its commit, with the caller's promise. */
@@ -52,6 +53,15 @@ export function describeError(error: unknown): string {
     return typeof code === "string" && code.length > 0 ? `${error.message} (${code})` : error.message;
   }
   return String(error);
+}
+
+/** What a failed statement or connection becomes for the caller; `where` names the database. */
+export function unavailableError(where: string, error: unknown): LeaseStoreError {
+  return new LeaseStoreError(
+    "SITEBOOT_ERR_LEASES_UNAVAILABLE",
+    `lease store: cannot use ${where}: ${describeError(error)}`,
+    { cause: error },
+  );
 }
 
 /** The URL without its password. */

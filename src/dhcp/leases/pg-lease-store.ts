@@ -1,36 +1,19 @@
 import { randomBytes } from "node:crypto";
-import pg from "pg";
-import { formatIpv4 } from "../../config/ipv4.js";
+import type pg from "pg";
 import type { EventSink, LeasesPgEvent } from "../../observe/events.js";
 import { copyLease, type Lease, leaseProblem } from "./lease.js";
 import type { LeaseStore } from "./lease-store.js";
 import { LeaseStoreError } from "./lease-store-error.js";
 import { PgActiveLock } from "./pg-active-lock.js";
-import { describeError, isConnectionError, redactUrl, segments, type Waiting } from "./pg-batch.js";
+import { describeError, isConnectionError, redactUrl, unavailableError } from "./pg-batch.js";
 import { PgLeaseCache } from "./pg-cache.js";
+import { type PgCommitCounts, PgGroupCommit } from "./pg-commit.js";
+import { newPgPool, type PgConnectionOptions, pgClientConfig } from "./pg-connection.js";
+import { PgChangeListener } from "./pg-listener.js";
 import { ReconnectSchedule } from "./pg-reconnect.js";
-import {
-  LEASE_COLUMNS,
-  type LeaseChange,
-  type LeaseRow,
-  leaseFromRow,
-  type PendingPut,
-  parseLeaseChange,
-  UPSERT_SQL,
-  upsertParameters,
-  type VersionedLease,
-} from "./pg-rows.js";
-import { migratePgSchema, PG_LEASE_CHANNEL } from "./pg-schema.js";
+import { migratePgSchema } from "./pg-schema.js";
 
-export interface PgLeaseStoreOptions {
-  /** postgresql://user:password@host:port/database (a Unix socket directory as %2F-encoded host). */
-  readonly url: string;
-  /** Most connections this store opens for writes and reloads (default 4), plus one listener. */
-  readonly maxConnections?: number;
-  /** Time allowed to connect, in ms (default 5000). */
-  readonly connectTimeoutMs?: number;
-  /** Longest time one statement may run before it fails, in ms (default 10000). */
-  readonly statementTimeoutMs?: number;
+export interface PgLeaseStoreOptions extends PgConnectionOptions {
   /**
    * First pause before trying the database again after it was lost or unreachable at open, in ms
    * (default 1000); it doubles after each failed attempt, up to 30 s.
@@ -50,12 +33,7 @@ export interface PgLeaseStoreOptions {
   readonly onRoleChange?: (active: boolean) => void;
 }
 
-export interface PgLeaseStoreStats {
-  /** Statements that committed puts (group commit makes this smaller than `puts`). */
-  readonly commits: number;
-  readonly puts: number;
-  /** Puts refused because another server held the address (lost races decided by the database). */
-  readonly conflicts: number;
+export interface PgLeaseStoreStats extends PgCommitCounts {
   /** Changes from other instances applied to the cache. */
   readonly remoteChanges: number;
   /** Connections restored after a loss (the first connection is not one). */
@@ -73,7 +51,8 @@ type Phase = "new" | "open" | "closed";
  * put fails with SITEBOOT_ERR_LEASES_UNAVAILABLE until the store has reconnected and reloaded.
  * A database unreachable at open does not fail the open: the store serves nothing (`serving` is
  * false) until it has connected and loaded its cache, trying again in the background.
- * See docs/leases.md.
+ * This class holds the store's lifecycle (open, loss, reconnect, close); its writes are in
+ * pg-commit.ts, the listener in pg-listener.ts. See docs/leases.md.
  */
 export class PgLeaseStore implements LeaseStore {
   readonly #options: PgLeaseStoreOptions;
@@ -85,7 +64,7 @@ export class PgLeaseStore implements LeaseStore {
   #phase: Phase = "new";
   #pool: pg.Pool | undefined;
   #activeLock: PgActiveLock | undefined;
-  #listener: pg.Client | undefined;
+  readonly #changes: PgChangeListener;
   /** Why the database is unreachable; undefined while connected. */
   #lost: string | undefined;
   /** The cache has been loaded from the database since open (false while unreachable at start). */
@@ -94,23 +73,27 @@ export class PgLeaseStore implements LeaseStore {
   #reconnectTimer: NodeJS.Timeout | undefined;
   /** Where the store's events go (the DHCP service passes the appliance's event stream). */
   readonly #sinks = new Set<EventSink>();
-  /** Notifications that arrive while the cache is being reloaded, applied after it. */
-  #deferred: LeaseChange[] | undefined;
-  #queue: Waiting[] = [];
-  /** The latest put of each address not settled yet: a later put of the address was decided on it. */
-  readonly #pendingPuts = new Map<number, PendingPut>();
-  #flushing: Promise<void> | undefined;
+  readonly #commits: PgGroupCommit;
   #closing: Promise<void> | undefined;
-  #stats = { commits: 0, puts: 0, conflicts: 0, remoteChanges: 0, reconnects: 0 };
+  #reconnects = 0;
 
   constructor(options: PgLeaseStoreOptions) {
     this.#options = options;
     this.where = `PostgreSQL ${redactUrl(options.url)}`;
     this.#schedule = new ReconnectSchedule(options.reconnectIntervalMs ?? 1000, this.where);
+    this.#changes = new PgChangeListener(this.#cache, this.#origin, (error) => this.#connectionLost(error));
+    this.#commits = new PgGroupCommit({
+      where: this.where,
+      cache: this.#cache,
+      pool: () => this.#pool!,
+      lostError: () => (this.#lost === undefined ? undefined : this.#lostError()),
+      connectionLost: (error) => this.#connectionLost(error),
+      conflict: (message) => this.#report("conflict", message),
+    });
   }
 
   get stats(): PgLeaseStoreStats {
-    return { ...this.#stats };
+    return { ...this.#commits.counts, remoteChanges: this.#changes.applied, reconnects: this.#reconnects };
   }
 
   /**
@@ -136,7 +119,7 @@ export class PgLeaseStore implements LeaseStore {
     if (this.#phase === "open") return { warnings: [] };
     this.#phase = "open";
     this.#lost = undefined;
-    this.#pool = this.#newPool();
+    this.#pool = newPgPool(this.#options, this.#origin);
     try {
       await this.#establish();
     } catch (error) {
@@ -153,7 +136,7 @@ export class PgLeaseStore implements LeaseStore {
       await this.#teardown();
       this.#phase = "new";
       if (error instanceof LeaseStoreError) throw error;
-      throw this.#unavailable(error);
+      throw unavailableError(this.where, error);
     }
     return { warnings: [] };
   }
@@ -178,7 +161,7 @@ export class PgLeaseStore implements LeaseStore {
     } finally {
       client.release();
     }
-    await this.#connectAndReload();
+    await this.#listenAndReload();
     // Closed while connecting in the background: what was opened meanwhile is closed too.
     if (this.#phase !== "open" || this.#closing) {
       await this.#teardown();
@@ -216,35 +199,20 @@ export class PgLeaseStore implements LeaseStore {
     if (problem !== undefined) {
       return Promise.reject(new LeaseStoreError("SITEBOOT_ERR_LEASES_INVALID", `lease store: ${problem}`));
     }
-    const copy = copyLease(lease);
-    const address = copy.address;
-    const put: PendingPut = {
-      lease: copy,
-      seen: this.#cache.seen(address),
-      after: this.#pendingPuts.get(address),
-    };
-    this.#pendingPuts.set(address, put);
-    this.#cache.index.set(copy);
-    const committed = this.#enqueue(put);
-    const settled = () => {
-      if (this.#pendingPuts.get(address) === put) this.#pendingPuts.delete(address);
-    };
-    committed.then(settled, settled);
-    return committed;
+    return this.#commits.put(copyLease(lease));
   }
 
   delete(address: number): Promise<void> {
     const refused = this.#refusal();
     if (refused) return Promise.reject(refused);
-    this.#cache.index.delete(address);
-    return this.#enqueue({ deleteAddress: address });
+    return this.#commits.delete(address);
   }
 
   /** PostgreSQL reclaims dead rows itself (autovacuum): only waits for pending writes. */
   async compact(): Promise<void> {
     const refused = this.#refusal();
     if (refused) throw refused;
-    await this.#flushing;
+    await this.#commits.flushing;
   }
 
   close(): Promise<void> {
@@ -257,7 +225,7 @@ export class PgLeaseStore implements LeaseStore {
       this.#phase = "closed";
       return;
     }
-    while (this.#flushing) await this.#flushing;
+    while (this.#commits.flushing) await this.#commits.flushing;
     this.#phase = "closed";
     await this.#teardown();
   }
@@ -284,77 +252,17 @@ export class PgLeaseStore implements LeaseStore {
   // ---- connections ---------------------------------------------------------------------------
 
   #clientConfig(): pg.ClientConfig {
-    return {
-      connectionString: this.#options.url,
-      connectionTimeoutMillis: this.#options.connectTimeoutMs ?? 5000,
-      statement_timeout: this.#options.statementTimeoutMs ?? 10_000,
-      // A database that stops answering without closing the connection (a dead network) is
-      // noticed on the client side too, and handled as a lost connection.
-      query_timeout: (this.#options.statementTimeoutMs ?? 10_000) + 2000,
-      application_name: "siteboot",
-      keepAlive: true,
-      // The notification trigger reads it to name the instance that made a change.
-      options: `-c siteboot.origin=${this.#origin}`,
-    };
+    return pgClientConfig(this.#options, this.#origin);
   }
 
-  #newPool(): pg.Pool {
-    const pool = new pg.Pool({ ...this.#clientConfig(), max: this.#options.maxConnections ?? 4 });
-    // An idle connection dropped by the server: the pool discards it; the next query reconnects.
-    pool.on("error", () => {});
-    return pool;
-  }
-
-  /**
-   * LISTEN first, then read every row: a change committed in between arrives as a notification.
-   * Rows are read in write order (version), which byClient's tie-break between equal starts needs.
-   */
-  async #connectAndReload(): Promise<void> {
-    const listener = new pg.Client(this.#clientConfig());
-    listener.on("error", (error) => this.#connectionLost(error));
-    listener.on("end", () => this.#connectionLost(new Error("the connection was closed")));
-    listener.on("notification", (message) => {
-      if (message.channel !== PG_LEASE_CHANNEL || this.#listener !== listener) return;
-      const change = parseLeaseChange(message.payload);
-      if (change === undefined || change.origin === this.#origin) return;
-      if (this.#deferred) this.#deferred.push(change);
-      else this.#apply(change);
-    });
-    this.#listener = listener;
-    this.#deferred = [];
-    try {
-      await listener.connect();
-      await listener.query(`LISTEN ${PG_LEASE_CHANNEL}`);
-      const { rows } = await this.#pool!.query<LeaseRow>(
-        `SELECT ${LEASE_COLUMNS} FROM siteboot_lease4 ORDER BY version`,
-      );
-      this.#cache.load(versionedRows(rows));
-      const deferred = this.#deferred;
-      this.#deferred = undefined;
-      for (const change of deferred) this.#apply(change);
-    } catch (error) {
-      this.#deferred = undefined;
-      if (this.#listener === listener) this.#listener = undefined;
-      listener.removeAllListeners("end");
-      await listener.end().catch(() => {});
-      throw error;
-    }
-  }
-
-  /** A change another instance committed: applied unless the cache already holds a later one. */
-  #apply(change: LeaseChange): void {
-    if (this.#cache.apply(change)) this.#stats.remoteChanges++;
+  #listenAndReload(): Promise<void> {
+    return this.#changes.listenAndReload(this.#clientConfig(), () => this.#pool!);
   }
 
   #connectionLost(error: unknown): void {
     if (this.#phase !== "open" || this.#closing || this.#lost !== undefined) return;
     this.#lost = describeError(error);
-    const listener = this.#listener;
-    this.#listener = undefined;
-    if (listener) {
-      listener.removeAllListeners("end");
-      listener.end().catch(() => {});
-    }
+    void this.#changes.stop();
     this.#schedule.lost(this.#lost);
     const message = this.#lostError().message;
     this.#options.onConnectionChange?.(false, message);
@@ -373,11 +281,12 @@ export class PgLeaseStore implements LeaseStore {
   async #reconnect(): Promise<void> {
     if (this.#phase !== "open" || this.#closing) return;
     // A batch that was being committed when the connection broke finishes failing first.
-    if (this.#flushing) await this.#flushing.catch(() => {});
+    const flushing = this.#commits.flushing;
+    if (flushing) await flushing.catch(() => {});
     const first = !this.#loaded;
     try {
       if (first) await this.#establish();
-      else await this.#connectAndReload();
+      else await this.#listenAndReload();
     } catch (error) {
       if (this.#phase !== "open" || this.#closing) return;
       this.#lost = describeError(error);
@@ -396,7 +305,7 @@ export class PgLeaseStore implements LeaseStore {
       this.#options.onConnectionChange?.(true, message);
       this.#report("connected", message);
     } else {
-      this.#stats.reconnects++;
+      this.#reconnects++;
       const message = `lease store: ${this.where} reachable again after ${tries}, cache reloaded`;
       this.#options.onConnectionChange?.(true, message);
       this.#report("reconnected", message);
@@ -408,137 +317,10 @@ export class PgLeaseStore implements LeaseStore {
     this.#activeLock = undefined;
     if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = undefined;
-    const listener = this.#listener;
-    this.#listener = undefined;
-    if (listener) {
-      listener.removeAllListeners("end");
-      await listener.end().catch(() => {});
-    }
+    const stopping = this.#changes.stop();
+    if (stopping) await stopping;
     const pool = this.#pool;
     this.#pool = undefined;
     await pool?.end().catch(() => {});
-  }
-
-  #unavailable(error: unknown): LeaseStoreError {
-    return new LeaseStoreError(
-      "SITEBOOT_ERR_LEASES_UNAVAILABLE",
-      `lease store: cannot use ${this.where}: ${describeError(error)}`,
-      { cause: error },
-    );
-  }
-
-  // ---- group commit --------------------------------------------------------------------------
-
-  #enqueue(op: Waiting["op"]): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ op, resolve, reject });
-      if (!this.#flushing) this.#flushing = this.#drain();
-    });
-  }
-
-  /** Commits queued changes, one batch at a time, until the queue is empty. */
-  async #drain(): Promise<void> {
-    // Let the puts of this turn of the event loop (one receive batch) join the first commit.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    while (this.#queue.length > 0) {
-      const batch = this.#queue;
-      this.#queue = [];
-      await this.#commit(batch);
-    }
-    this.#flushing = undefined;
-  }
-
-  async #commit(batch: Waiting[]): Promise<void> {
-    if (this.#lost !== undefined) {
-      const error = this.#lostError();
-      for (const waiting of batch) waiting.reject(error);
-      return;
-    }
-    try {
-      const runs = segments(batch);
-      for (const run of runs) await this.#commitSegment(run);
-    } catch (error) {
-      // Puts not yet settled fail. Their cached rows are replaced: by the reload after a
-      // reconnect, or (a refused statement, a timeout) by reading those rows back now.
-      if (isConnectionError(error)) this.#connectionLost(error);
-      else {
-        const addresses = batch.map((w) =>
-          "deleteAddress" in w.op ? w.op.deleteAddress : w.op.lease.address,
-        );
-        await this.#refresh(addresses).catch((refreshError: unknown) => this.#connectionLost(refreshError));
-      }
-      const failure = this.#unavailable(error);
-      for (const waiting of batch) waiting.reject(failure);
-    }
-  }
-
-  async #commitSegment(segment: Waiting[]): Promise<void> {
-    const pool = this.#pool!;
-    const first = segment[0]!.op;
-    if ("deleteAddress" in first) {
-      const { rows } = await pool.query<{ version: string }>(
-        "DELETE FROM siteboot_lease4 WHERE address = $1 RETURNING version",
-        [first.deleteAddress],
-      );
-      const version = rows[0] === undefined ? undefined : Number(rows[0].version);
-      // A notification may have arrived while the statement ran; a later put of ours stays cached.
-      // Every put made before this delete has settled (earlier segments and batches), so a
-      // pending put of the address is a later one.
-      this.#cache.deleted(first.deleteAddress, version, this.#pendingPuts.has(first.deleteAddress));
-      segment[0]!.resolve();
-      return;
-    }
-    const puts = segment.map((w) => w.op as PendingPut);
-    const result = await pool.query<{ address: string; version: string }>(UPSERT_SQL, upsertParameters(puts));
-    this.#stats.commits++;
-    this.#stats.puts += puts.length;
-    const committed = new Map<number, number>();
-    for (const row of result.rows) committed.set(Number(row.address), Number(row.version));
-    const conflicts: number[] = [];
-    for (const put of puts) {
-      const version = committed.get(put.lease.address);
-      if (version === undefined) conflicts.push(put.lease.address);
-      else {
-        put.committedVersion = version;
-        // A notification applied meanwhile may have replaced the cached row: ours is newer.
-        // #pendingPuts holds the latest unsettled put of the address: another one is a later put.
-        this.#cache.committed(put.lease, version, this.#pendingPuts.get(put.lease.address) !== put);
-      }
-    }
-    if (conflicts.length > 0) await this.#refresh(conflicts);
-    for (const waiting of segment) {
-      const { lease } = waiting.op as PendingPut;
-      if (committed.has(lease.address)) waiting.resolve();
-      else {
-        this.#stats.conflicts++;
-        const conflict = this.#conflictError(lease);
-        this.#report("conflict", conflict.message);
-        waiting.reject(conflict);
-      }
-    }
-  }
-
-  /** Replaces the cached rows of these addresses with the database's. */
-  async #refresh(addresses: number[]): Promise<void> {
-    const { rows } = await this.#pool!.query<LeaseRow>(
-      `SELECT ${LEASE_COLUMNS} FROM siteboot_lease4 WHERE address = ANY($1::bigint[])`,
-      [addresses],
-    );
-    this.#cache.refresh(addresses, versionedRows(rows));
-  }
-
-  #conflictError(lease: Lease): LeaseStoreError {
-    const holder = this.#cache.index.get(lease.address);
-    return new LeaseStoreError(
-      "SITEBOOT_ERR_LEASES_CONFLICT",
-      `lease store: address ${formatIpv4(lease.address)} is held by ${holder?.clientKey ?? "another client"} in ${this.where}; not given to ${lease.clientKey}`,
-    );
-  }
-}
-
-function* versionedRows(rows: Iterable<LeaseRow>): Generator<VersionedLease> {
-  for (const row of rows) {
-    const versioned = leaseFromRow(row);
-    if (versioned !== undefined) yield versioned;
   }
 }

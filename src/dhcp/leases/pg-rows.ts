@@ -43,6 +43,14 @@ export function leaseFromRow(row: LeaseRow): VersionedLease | undefined {
   return { lease: Object.freeze(lease), version: Number(row.version) };
 }
 
+/** The rows that hold a lease, as leases with their versions. */
+export function* versionedRows(rows: Iterable<LeaseRow>): Generator<VersionedLease> {
+  for (const row of rows) {
+    const versioned = leaseFromRow(row);
+    if (versioned !== undefined) yield versioned;
+  }
+}
+
 /**
  * One statement for a batch of puts (distinct addresses): each row is inserted, or it replaces the
  * stored row only when that row may go to this client. The row is taken when the writer saw the
