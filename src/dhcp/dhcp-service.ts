@@ -132,14 +132,22 @@ export class DhcpService implements Service {
 
   /**
    * The store's events join the service's. A database first reached after start (it was down
-   * when siteboot started) brings the leases the lease host names in DNS are built from.
+   * when siteboot started), or reached again after a lost connection (its cache reloaded, with
+   * what other servers wrote meanwhile), brings the leases the lease host names in DNS are built
+   * from; while connected, each write of another server moves its name here as well.
    */
   #followStore(): void {
     let subscribing = true;
-    this.#detachStore = this.#deps.leases.reportTo?.({
+    const detachRemote = this.#deps.leases.onRemoteWrite?.((lease, previous) => {
+      // Another server's lease moves its host name here too, so every server's DNS answers it.
+      const written = lease ?? (previous && { ...previous, state: "released" as const });
+      if (written) for (const event of this.#nameChanges([written])) this.#deps.events.emit(event);
+    });
+    const detachEvents = this.#deps.leases.reportTo?.({
       emit: (event) => {
         this.#deps.events.emit(event);
-        if (subscribing || event.type !== "leases.pg" || event.action !== "connected") return;
+        if (subscribing || event.type !== "leases.pg") return;
+        if (event.action !== "connected" && event.action !== "reconnected") return;
         const names = this.#deps.leaseNames;
         if (names === undefined) return;
         for (const named of names.rebuild(this.#site, this.#deps.leases.all(), this.#now())) {
@@ -148,6 +156,10 @@ export class DhcpService implements Service {
       },
     });
     subscribing = false;
+    this.#detachStore = () => {
+      detachRemote?.();
+      detachEvents?.();
+    };
   }
 
   /**

@@ -37,6 +37,12 @@ export interface LeaseStore {
    */
   reportTo?(sink: EventSink): () => void;
   /**
+   * A store shared with other servers (PostgreSQL) calls `listener` for each write another server
+   * made that reached this one's cache: the lease now, or undefined when its row was deleted, with
+   * the lease cached before. Returns the function that stops it.
+   */
+  onRemoteWrite?(listener: (lease: Lease | undefined, previous: Lease | undefined) => void): () => void;
+  /**
    * Records a new state for lease.address. Reads see it at once; the promise resolves only when
    * it is durable (fsync'd for the file backend). Concurrent calls share one fsync (group commit).
    */

@@ -9,7 +9,7 @@ import { describeError, isConnectionError, redactUrl, unavailableError } from ".
 import { PgLeaseCache } from "./pg-cache.js";
 import { type PgCommitCounts, PgGroupCommit } from "./pg-commit.js";
 import { newPgPool, type PgConnectionOptions, pgClientConfig } from "./pg-connection.js";
-import { PgChangeListener } from "./pg-listener.js";
+import { PgChangeListener, type RemoteWriteListener } from "./pg-listener.js";
 import { ReconnectSchedule } from "./pg-reconnect.js";
 import { migratePgSchema } from "./pg-schema.js";
 
@@ -146,6 +146,11 @@ export class PgLeaseStore implements LeaseStore {
     this.#sinks.add(sink);
     sink.emit({ type: "leases.pg", at: Date.now(), action: this.connected ? "connected" : "disconnected" });
     return () => this.#sinks.delete(sink);
+  }
+
+  /** Calls `listener` for each write of another server that reaches the cache; returns the detach. */
+  onRemoteWrite(listener: RemoteWriteListener): () => void {
+    return this.#changes.onWrite(listener);
   }
 
   #report(action: LeasesPgEvent["action"], detail: string): void {

@@ -1,4 +1,5 @@
 import pg from "pg";
+import type { Lease } from "./lease.js";
 import type { PgLeaseCache } from "./pg-cache.js";
 import { endClient } from "./pg-connection.js";
 import {
@@ -9,6 +10,9 @@ import {
   versionedRows,
 } from "./pg-rows.js";
 import { PG_LEASE_CHANNEL } from "./pg-schema.js";
+
+/** The lease another instance wrote (undefined: its row deleted) and the one cached before. */
+export type RemoteWriteListener = (lease: Lease | undefined, previous: Lease | undefined) => void;
 
 /**
  * Other instances' changes reaching the PostgreSQL store's cache: one connection LISTENs for their
@@ -23,6 +27,7 @@ export class PgChangeListener {
   /** Notifications that arrive while the cache is being reloaded, applied after it. */
   #deferred: LeaseChange[] | undefined;
   #applied = 0;
+  readonly #writeListeners = new Set<RemoteWriteListener>();
 
   /** `onLost` hears every failure or close of the listening connection. */
   constructor(cache: PgLeaseCache, origin: string, onLost: (error: unknown) => void) {
@@ -72,6 +77,12 @@ export class PgChangeListener {
     }
   }
 
+  /** Calls `listener` for each change applied from now on; returns the function that stops it. */
+  onWrite(listener: RemoteWriteListener): () => void {
+    this.#writeListeners.add(listener);
+    return () => this.#writeListeners.delete(listener);
+  }
+
   /** Stops listening; returns the connection's closing, or undefined when none was open. */
   stop(): Promise<void> | undefined {
     const listener = this.#client;
@@ -81,6 +92,10 @@ export class PgChangeListener {
 
   /** A change another instance committed: applied unless the cache already holds a later one. */
   #apply(change: LeaseChange): void {
-    if (this.#cache.apply(change)) this.#applied++;
+    const previous = this.#cache.index.get(change.address);
+    if (!this.#cache.apply(change)) return;
+    this.#applied++;
+    const lease = change.deleted ? undefined : change.lease;
+    for (const listener of this.#writeListeners) listener(lease, previous);
   }
 }
