@@ -8,6 +8,7 @@
 import dgram from "node:dgram";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { closeDgram } from "../../src/net/close-dgram.js";
 import type { FetchOutcome } from "../../src/provision/fetch-event.js";
@@ -30,7 +31,24 @@ const FILES = {
   // blksize 8: 65,540 blocks, so block numbers wrap past 65535 to 0.
   "firmware/wrap.bin": content(65_539 * 8 + 3),
   "firmware/exact.bin": content(64 * 512),
+  "firmware/noise.bin": content(20 * 512 + 100),
 };
+
+type Noise = "older" | "repeated" | "later" | "malformed";
+
+/** A datagram a confused or duplicating client might send before its ACK of `block`. */
+function noiseDatagram(kind: Noise, block: number): Uint8Array {
+  switch (kind) {
+    case "older":
+      return encodeAck((block - 3) & 0xffff);
+    case "repeated":
+      return encodeAck((block - 1) & 0xffff);
+    case "later":
+      return encodeAck((block + 3) & 0xffff);
+    case "malformed":
+      return Uint8Array.of(0xff, block & 0xff, 0, 4, 0xff);
+  }
+}
 
 beforeAll(() => {
   for (const [name, bytes] of Object.entries(FILES)) writeFileSync(join(fx.root, name), bytes);
@@ -45,6 +63,10 @@ interface Script {
   readonly strayAfter?: number;
   /** Stop acknowledging after this block. */
   readonly silentAfter?: number;
+  /** Datagrams sent just before the ACK of block n (counted from 1), e.g. older or later ACKs. */
+  readonly noiseBefore?: (block: number) => readonly Uint8Array[];
+  /** The server's address (default 127.0.0.1); "::1" for IPv6. */
+  readonly host?: string;
 }
 
 interface Fetched {
@@ -57,11 +79,13 @@ interface Fetched {
 
 /** A lock-step (or windowed) read by a scripted client; ends at the short block, an ERROR or 8 s. */
 async function fetch(port: number, name: string, script: Script = {}): Promise<Fetched> {
-  const socket = dgram.createSocket("udp4");
-  const stray = dgram.createSocket("udp4");
+  const host = script.host ?? "127.0.0.1";
+  const type = host.includes(":") ? "udp6" : "udp4";
+  const socket = dgram.createSocket(type);
+  const stray = dgram.createSocket(type);
   await Promise.all([
-    new Promise<void>((r) => socket.bind(0, "127.0.0.1", r)),
-    new Promise<void>((r) => stray.bind(0, "127.0.0.1", r)),
+    new Promise<void>((r) => socket.bind(0, host, r)),
+    new Promise<void>((r) => stray.bind(0, host, r)),
   ]);
   const options = new Map(Object.entries(script.options ?? {}));
   const blockSize = Number(options.get("blksize") ?? 512);
@@ -78,8 +102,9 @@ async function fetch(port: number, name: string, script: Script = {}): Promise<F
     let next = 1;
     const limit = setTimeout(() => resolve(false), 8000);
     const ack = (block: number) => {
+      for (const noise of script.noiseBefore?.(block) ?? []) socket.send(noise, tid, host);
       const times = script.ackTwice ? 2 : 1;
-      for (let i = 0; i < times; i++) socket.send(encodeAck(block & 0xffff), tid, "127.0.0.1");
+      for (let i = 0; i < times; i++) socket.send(encodeAck(block & 0xffff), tid, host);
     };
     socket.on("message", (message, from) => {
       const d = decodeTftp(message);
@@ -100,7 +125,7 @@ async function fetch(port: number, name: string, script: Script = {}): Promise<F
         const last = p.data.length < blockSize;
         if (script.silentAfter !== undefined && block > script.silentAfter) return;
         if (last || block % window === 0) ack(block);
-        if (block === script.strayAfter) stray.send(encodeAck(block & 0xffff), tid, "127.0.0.1");
+        if (block === script.strayAfter) stray.send(encodeAck(block & 0xffff), tid, host);
         if (last) {
           clearTimeout(limit);
           // Let late duplicates arrive before counting.
@@ -108,7 +133,7 @@ async function fetch(port: number, name: string, script: Script = {}): Promise<F
         }
       }
     });
-    socket.send(encodeRequest("RRQ", name, "octet", options), port, "127.0.0.1");
+    socket.send(encodeRequest("RRQ", name, "octet", options), port, host);
   });
   await Promise.all([closeDgram(socket), closeDgram(stray)]);
   return { bytes: Buffer.concat(parts), arrivals, complete: result, ...(strayReply ? { strayReply } : {}) };
@@ -187,6 +212,24 @@ describe.each(["native", "dgram"] as const)("TFTP from memory on the %s edge", (
     eachOnce(windowed.arrivals, 65_540);
   }, 30_000);
 
+  it("sends every block once whatever else the client sends before its ACKs (older, repeated, later, malformed)", async () => {
+    const kinds = fc.constantFrom<Noise>("older", "repeated", "later", "malformed");
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(kinds, { maxLength: 3 }), { minLength: 21, maxLength: 21 }),
+        async (noise) => {
+          const got = await fetch(port, "firmware/noise.bin", {
+            noiseBefore: (block) => (noise[block - 1] ?? []).map((kind) => noiseDatagram(kind, block)),
+          });
+          expect(got.complete).toBe(true);
+          expect(got.bytes.equals(FILES["firmware/noise.bin"])).toBe(true);
+          eachOnce(got.arrivals, 21);
+        },
+      ),
+      { numRuns: 12 },
+    );
+  }, 60_000);
+
   it("after the client goes silent, sends the next block again, then gives up with what was acknowledged", async () => {
     const got = await fetch(port, "firmware/small.bin", { options: { timeout: "1" }, silentAfter: 20 });
     expect(got.complete).toBe(false);
@@ -196,4 +239,25 @@ describe.each(["native", "dgram"] as const)("TFTP from memory on the %s edge", (
     await vi.waitFor(() => expect(fetches).toHaveLength(1), { timeout: 5000 });
     expect(fetches[0]).toMatchObject({ result: "timeout", bytes: 20 * 512 });
   }, 15_000);
+});
+
+describe("TFTP from memory over IPv6 on the native edge", () => {
+  it("answers in-order ACKs natively on ::1, and a stray port with error 5", async () => {
+    vi.stubEnv("SITEBOOT_UDP_EDGE", "native");
+    const server = new TftpServer({ catalog: fx.catalog, onFetch: () => {}, onError: () => {} });
+    await server.listen(["::1"], 0);
+    try {
+      const onAck = vi.spyOn(TftpReadTransfer.prototype, "onAck");
+      const got = await fetch(server.port() as number, "firmware/small.bin", { host: "::1", strayAfter: 10 });
+      expect(got.complete).toBe(true);
+      expect(got.bytes.equals(FILES["firmware/small.bin"])).toBe(true);
+      eachOnce(got.arrivals, 201);
+      expect(got.strayReply).toEqual({ op: "ERROR", code: 5 });
+      expect(onAck.mock.calls.length).toBeLessThanOrEqual(2);
+    } finally {
+      vi.restoreAllMocks();
+      await server.close();
+      vi.unstubAllEnvs();
+    }
+  });
 });
