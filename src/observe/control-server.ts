@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Site } from "../config/site.js";
+import { percentDecoded, requestTarget } from "../net/request-target.js";
 import type { Service } from "../service.js";
 import { authorize } from "./control-auth.js";
 import type { Metrics } from "./metrics.js";
@@ -82,7 +83,8 @@ export class ControlServer implements Service {
       res.setHeader("allow", "GET, HEAD");
       return send(res, 405, { error: "read-only endpoint: use GET" });
     }
-    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    const path = requestTarget(req.url ?? "/")?.pathname;
+    if (path === undefined) return send(res, 400, { error: "malformed request target" });
     if (path === "/healthz") {
       const ok = this.#source.healthy();
       res.writeHead(ok ? 200 : 503, { "content-type": "text/plain" });
@@ -94,7 +96,9 @@ export class ControlServer implements Service {
     if (path === "/clients") return send(res, 200, this.#source.timeline.clients().map(clientJson));
     const timeline = /^\/clients\/([^/]+)\/timeline$/.exec(path);
     if (timeline) {
-      const entries = this.#source.timeline.entries(decodeURIComponent(timeline[1] ?? ""));
+      const client = percentDecoded(timeline[1] ?? "");
+      if (client === undefined) return send(res, 400, { error: "malformed percent-encoding" });
+      const entries = this.#source.timeline.entries(client);
       return entries ? send(res, 200, entries.map(entryJson)) : send(res, 404, { error: "no such client" });
     }
     if (this.#routes?.(req, res, path)) return;

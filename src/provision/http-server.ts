@@ -4,6 +4,7 @@ import { readdir } from "node:fs/promises";
 import http, { type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import https from "node:https";
 import { extname } from "node:path";
+import { percentDecoded, requestTarget } from "../net/request-target.js";
 import { bindError } from "../observe/control-server.js";
 import type { Catalog, Lookup } from "./catalog.js";
 import type { FetchOutcome } from "./fetch-event.js";
@@ -97,8 +98,7 @@ export class ProvisioningHttpServer {
 
   async #handle(req: IncomingMessage, res: ServerResponse, protocol: "http" | "https"): Promise<void> {
     const client = (req.socket.remoteAddress ?? "").replace(/^::ffff:/, "");
-    // Prefixed rather than resolved against a base, so "//name" stays a path and not a host.
-    const url = parseTarget(req.url ?? "/");
+    const url = requestTarget(req.url ?? "/");
     if (!url) {
       plain(res, 400, "malformed request target\n");
       this.#options.onFetch({ protocol, client, file: req.url ?? "", bytes: 0, result: "refused" });
@@ -262,21 +262,9 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function parseTarget(target: string): URL | undefined {
-  try {
-    return new URL(`http://provisioning.invalid${target}`);
-  } catch {
-    return undefined;
-  }
-}
-
 /** The request path relative to the root, decoded; undefined when its percent-encoding is broken. */
 function decodePath(pathname: string): string | undefined {
-  try {
-    return decodeURIComponent(pathname).replace(/^\/+/, "");
-  } catch {
-    return undefined;
-  }
+  return percentDecoded(pathname)?.replace(/^\/+/, "");
 }
 
 function resultOf(status: number): FetchOutcome["result"] {
