@@ -43,7 +43,8 @@ describe("documentation examples", () => {
       );
       full.listen = { ...BASE.listen, interfaces: subnets };
     }
-    const result = parseSite(dump(full), "example.yaml");
+    // Read as if it sat beside the shipped example: relative paths (provisioning.root) start in config/.
+    const result = parseSite(dump(full), "config/example.yaml");
     expect(result.ok ? [] : result.errors.map(formatDiagnostic)).toEqual([]);
   });
 });
