@@ -59,7 +59,6 @@ export class Catalog {
   readonly #siteFacts: SiteFacts;
   /** Template bytes by size and modification time: an edited template is read again. */
   readonly #templates = new FileCache(1024 * 1024, 16 * 1024 * 1024);
-  #realRoot: Promise<string> | undefined;
   #resolved: Promise<ResolveCache> | undefined;
 
   constructor(site: Site, provisioning: ProvisioningSite, phones: PhoneDirectory) {
@@ -73,19 +72,13 @@ export class Catalog {
     return this.#provisioning;
   }
 
-  /** The root's real path, resolved once (the folder was checked when the site was loaded). */
-  realRoot(): Promise<string> {
-    // A failure is not kept: the folder may be back at the next request.
-    this.#realRoot ??= realpath(this.#provisioning.root).catch((error: unknown) => {
-      this.#realRoot = undefined;
-      throw error;
-    });
-    return this.#realRoot;
-  }
-
-  /** Where names are resolved under the real root, each answer kept for a second. */
+  /**
+   * Where names are resolved under the root's real path (resolved once: the folder was checked when
+   * the site was loaded), each answer kept for a second. A failure is not kept: the folder may be
+   * back at the next request.
+   */
   #resolver(): Promise<ResolveCache> {
-    this.#resolved ??= this.realRoot().then(
+    this.#resolved ??= realpath(this.#provisioning.root).then(
       (root) => new ResolveCache(root),
       (error: unknown) => {
         this.#resolved = undefined;

@@ -43,7 +43,7 @@ export type Resolved =
  * links inside the root are followed as long as they end inside it.
  */
 export async function resolveInRoot(realRoot: string, segments: readonly string[]): Promise<Resolved> {
-  const joined = segments.length === 0 ? realRoot : `${realRoot}${sep}${segments.join(sep)}`;
+  const joined = pathUnder(realRoot, segments);
   let real: string;
   try {
     real = await realpath(joined);
@@ -60,6 +60,11 @@ export async function resolveInRoot(realRoot: string, segments: readonly string[
   } catch {
     return { ok: false, reason: "not-found", message: "no such file" };
   }
+}
+
+/** The path of checked segments under `root`, as the file system spells it. */
+export function pathUnder(root: string, segments: readonly string[]): string {
+  return segments.length === 0 ? root : `${root}${sep}${segments.join(sep)}`;
 }
 
 function refuse(reason: "bad-name" | "forbidden", message: string): NameCheck {

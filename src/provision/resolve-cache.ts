@@ -1,6 +1,5 @@
 import { readdir } from "node:fs/promises";
-import { sep } from "node:path";
-import { type Resolved, resolveInRoot } from "./path-guard.js";
+import { pathUnder, type Resolved, resolveInRoot } from "./path-guard.js";
 
 const NOT_FOUND: Resolved = Object.freeze({ ok: false, reason: "not-found", message: "no such file" });
 
@@ -15,29 +14,19 @@ const NOT_FOUND: Resolved = Object.freeze({ ok: false, reason: "not-found", mess
  */
 export class ResolveCache {
   readonly #root: string;
-  readonly #validMs: number;
-  readonly #maxEntries: number;
-  readonly #entries = new Map<string, { readonly at: number; readonly result: Promise<Resolved> }>();
+  readonly #names: Recent<Resolved>;
   /** Folder listings by "/"-joined path; undefined when the folder could not be read (then no shortcut). */
-  readonly #listings = new Map<
-    string,
-    { readonly at: number; readonly names: Promise<Set<string> | undefined> }
-  >();
+  readonly #listings: Recent<Set<string> | undefined>;
 
   constructor(root: string, validMs = 1000, maxEntries = 8192) {
     this.#root = root;
-    this.#validMs = validMs;
-    this.#maxEntries = maxEntries;
+    this.#names = new Recent(validMs, maxEntries);
+    this.#listings = new Recent(validMs, maxEntries);
   }
 
   /** `segments` as checked by checkName; `relative` is their "/"-joined form (the key). */
   resolve(segments: readonly string[], relative: string): Promise<Resolved> {
-    return this.#cached(
-      this.#entries,
-      relative,
-      (e) => e.result,
-      () => ({ result: this.#lookup(segments) }),
-    );
+    return this.#names.get(relative, () => this.#lookup(segments));
   }
 
   async #lookup(segments: readonly string[]): Promise<Resolved> {
@@ -50,37 +39,39 @@ export class ResolveCache {
   }
 
   #listing(folder: readonly string[]): Promise<Set<string> | undefined> {
-    return this.#cached(
-      this.#listings,
-      folder.join("/"),
-      (e) => e.names,
-      () => ({
-        names: readdir(folder.length === 0 ? this.#root : `${this.#root}${sep}${folder.join(sep)}`).then(
-          (entries) => new Set(entries),
-          // A folder that is not there (or not a folder) holds nothing; other errors: no shortcut.
-          (error: NodeJS.ErrnoException) =>
-            error.code === "ENOENT" || error.code === "ENOTDIR" ? new Set<string>() : undefined,
-        ),
-      }),
+    return this.#listings.get(folder.join("/"), () =>
+      readdir(pathUnder(this.#root, folder)).then(
+        (entries) => new Set(entries),
+        // A folder that is not there (or not a folder) holds nothing; other errors: no shortcut.
+        (error: NodeJS.ErrnoException) =>
+          error.code === "ENOENT" || error.code === "ENOTDIR" ? new Set<string>() : undefined,
+      ),
     );
   }
+}
 
-  #cached<E extends { readonly at: number }, V>(
-    map: Map<string, E>,
-    key: string,
-    value: (entry: E) => V,
-    make: () => Omit<E, "at">,
-  ): V {
+/** Promises by key, each kept for `validMs` after it was made; at most `maxEntries`, oldest out first. */
+class Recent<V> {
+  readonly #validMs: number;
+  readonly #maxEntries: number;
+  readonly #entries = new Map<string, { readonly at: number; readonly value: Promise<V> }>();
+
+  constructor(validMs: number, maxEntries: number) {
+    this.#validMs = validMs;
+    this.#maxEntries = maxEntries;
+  }
+
+  get(key: string, make: () => Promise<V>): Promise<V> {
     const now = performance.now();
-    const hit = map.get(key);
-    if (hit && now - hit.at < this.#validMs) return value(hit);
-    if (hit) map.delete(key);
-    else if (map.size >= this.#maxEntries) {
-      const oldest = map.keys().next().value;
-      if (oldest !== undefined) map.delete(oldest);
+    const hit = this.#entries.get(key);
+    if (hit && now - hit.at < this.#validMs) return hit.value;
+    if (hit) this.#entries.delete(key);
+    else if (this.#entries.size >= this.#maxEntries) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest !== undefined) this.#entries.delete(oldest);
     }
-    const entry = { ...make(), at: now } as E;
-    map.set(key, entry);
-    return value(entry);
+    const value = make();
+    this.#entries.set(key, { at: now, value });
+    return value;
   }
 }
